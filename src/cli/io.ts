@@ -1,0 +1,74 @@
+/**
+ * What every command shares: reading input files with messages that say what to fix, and
+ * turning a failure into one clear line and a non-zero exit code (never a stack trace).
+ */
+import { readFileSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
+import { BadArgs, isGeniFault } from '../faults.js';
+import { Gid } from '../credentials/gid.js';
+import { loadPrivateKey } from '../credentials/keys.js';
+import { parseRfc3339 } from '../credentials/time.js';
+
+/** Read a text file, or fail with a message naming the file and the option it came from. */
+export function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : (e as Error).message;
+    throw new BadArgs(`cannot read ${what} '${path}': ${why}`);
+  }
+}
+
+export function readGid(path: string, what = 'GID file'): Gid {
+  const text = readText(path, what);
+  try {
+    return Gid.fromPem(text);
+  } catch (e) {
+    throw new BadArgs(`${what} '${path}' is not a certificate: ${(e as Error).message}`);
+  }
+}
+
+export function readPrivateKey(path: string, what = 'key file'): KeyObject {
+  const text = readText(path, what);
+  try {
+    return loadPrivateKey(text);
+  } catch (e) {
+    throw new BadArgs(`${what} '${path}' is not a PEM private key: ${(e as Error).message}`);
+  }
+}
+
+export function parseDateOption(text: string | undefined, what: string): Date | undefined {
+  return text === undefined ? undefined : parseRfc3339(text, what);
+}
+
+/** Options that take a value many times (`--trusted a --trusted b`). */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Report a failure on stderr and set a non-zero exit code. */
+export function fail(e: unknown): void {
+  if (isGeniFault(e)) {
+    process.stderr.write(`error: ${e.fault} (geni_code ${e.geniCode}): ${e.message}\n`);
+  } else {
+    process.stderr.write(`error: ${(e as Error).message ?? String(e)}\n`);
+  }
+  process.exitCode = 1;
+}
+
+/** Wrap a command's action so that every failure is reported by {@link fail}. */
+export function action<A extends unknown[]>(fn: (...args: A) => void | Promise<void>) {
+  return async (...args: A): Promise<void> => {
+    try {
+      await fn(...args);
+    } catch (e) {
+      fail(e);
+    }
+  };
+}
