@@ -2,7 +2,7 @@
  * `sfa gid …`: show and issue GIDs (X.509 certificates naming an SFA principal).
  */
 import { writeFileSync } from 'node:fs';
-import { createPublicKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import type { Command } from 'commander';
 import { BadArgs } from '../faults.js';
 import { issueGid } from '../credentials/gid.js';
@@ -73,13 +73,13 @@ export function registerGidCommands(program: Command): void {
           const days = Number(o.lifetimeDays);
           if (!Number.isInteger(days) || days < 1)
             throw new BadArgs('--lifetime-days must be a positive whole number');
-          let subjectPublicKey;
-          let subjectPrivate;
+          let subjectPublicKey: KeyObject;
+          let subjectPrivate: KeyObject | undefined;
+          let newKeyPem: string | undefined;
           if (o.keyOut) {
-            const pair = generateKeyPair();
-            writeFileSync(o.keyOut, pair.privateKeyPem, { mode: 0o600, flag: 'wx' });
-            process.stderr.write(`wrote new private key ${o.keyOut}\n`);
-            subjectPublicKey = createPublicKey(pair.publicKeyPem);
+            newKeyPem = generateKeyPair().privateKeyPem;
+            subjectPrivate = createPrivateKey(newKeyPem);
+            subjectPublicKey = createPublicKey(subjectPrivate);
           } else if (o.key) {
             subjectPrivate = readPrivateKey(o.key, '--key');
             subjectPublicKey = createPublicKey(subjectPrivate);
@@ -90,10 +90,11 @@ export function registerGidCommands(program: Command): void {
           const issuerKey = o.issuerKey
             ? readPrivateKey(o.issuerKey, '--issuer-key')
             : subjectPrivate;
-          if (!issuerKey)
+          if (!issuerKey) {
             throw new BadArgs(
               'a self-signed GID needs the subject private key: give --key or --key-out',
             );
+          }
           const g = issueGid({
             urn: xrn.urn,
             subjectPublicKey,
@@ -103,6 +104,11 @@ export function registerGidCommands(program: Command): void {
             notBefore: new Date(),
             lifetimeDays: days,
           });
+          // Only now that the GID is issued: a failure above leaves no stray key file behind.
+          if (o.keyOut && newKeyPem) {
+            writeFileSync(o.keyOut, newKeyPem, { mode: 0o600, flag: 'wx' });
+            process.stderr.write(`wrote new private key ${o.keyOut}\n`);
+          }
           if (o.out) {
             writeFileSync(o.out, g.pem);
             process.stderr.write(`wrote ${o.out}: ${g.urn}\n`);

@@ -1,24 +1,4 @@
 #!/usr/bin/env node
-/**
- * The `sfa` command: operator and researcher tools for an SFA authority.
- */
-import { Command } from 'commander';
-import { registerCredentialCommands } from './credential-commands.js';
-import { registerGidCommands } from './gid-commands.js';
-
-export function buildProgram(): Command {
-  const program = new Command();
-  program
-    .name('sfa')
-    .description('sfa-ts: Slice-Based Facility Architecture authority, aggregate and tools')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride((err) => {
-      // commander reports usage errors itself; keep its exit code (0 for --help).
-      process.exit(err.exitCode);
-    });
-  registerCredentialCommands(program);
-  registerGidCommands(program);
-  return program;
-}
+import { buildProgram } from './program.js';
 
 await buildProgram().parseAsync(process.argv);

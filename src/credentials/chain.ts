@@ -31,6 +31,12 @@ const ROOT_FILE = /\.(gid|pem|cert|crt)$/i;
 /** The configured trust anchors: GIDs trusted as roots, each only for names under its HRN. */
 export class TrustStore {
   private readonly byFingerprint = new Map<string, Gid>();
+  private changes = 0;
+
+  /** Changes every time the set of roots changes: results computed under another are stale. */
+  get generation(): number {
+    return this.changes;
+  }
 
   /** Trust these GIDs; only each GID's own certificate is trusted, not the chain it carries. */
   constructor(roots: Iterable<Gid> = []) {
@@ -84,6 +90,7 @@ export class TrustStore {
   add(gid: Gid): void {
     if (!this.byFingerprint.has(gid.fingerprint256)) {
       this.byFingerprint.set(gid.fingerprint256, gid.parent ? gid.withParent(undefined) : gid);
+      this.changes++;
     }
   }
 

@@ -27,6 +27,10 @@ type Asn1 = forge.asn1.Asn1;
 
 /** More certificates than this in one GID text is not a GID (SFA chains are a few deep). */
 const MAX_CERTS_PER_TEXT = 16;
+/** How many parsed GID texts to keep (oldest dropped first). */
+const PARSED_GID_CACHE_SIZE = 4096;
+const parsedGids = new Map<string, Gid>();
+
 /** SFA's default GID lifetime (gid.py: lifeDays=1825). */
 export const DEFAULT_LIFETIME_DAYS = 1825;
 
@@ -139,6 +143,19 @@ export class Gid {
    */
   static fromPem(text: string | Buffer): Gid {
     const s = Buffer.isBuffer(text) ? text.toString('utf8') : text;
+    // The same GID texts arrive again and again (in every credential a user presents); a Gid is
+    // immutable, so the parse is shared. Trust is never cached here: chains are checked per use.
+    const known = parsedGids.get(s);
+    if (known) return known;
+    const gid = Gid.parsePem(s);
+    if (parsedGids.size >= PARSED_GID_CACHE_SIZE) {
+      parsedGids.delete(parsedGids.keys().next().value!);
+    }
+    parsedGids.set(s, gid);
+    return gid;
+  }
+
+  private static parsePem(s: string): Gid {
     const blocks = [
       ...s.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g),
     ];
@@ -200,9 +217,13 @@ export class Gid {
     return new Gid(this.x509, parent);
   }
 
+  private cachedPublicKey: KeyObject | undefined;
+
   /** The subject's public key. */
   get publicKey(): KeyObject {
-    return this.x509.publicKey;
+    // node builds a new KeyObject on every access of x509.publicKey; build it once.
+    this.cachedPublicKey ??= this.x509.publicKey;
+    return this.cachedPublicKey;
   }
 
   /** DER of this certificate alone. */

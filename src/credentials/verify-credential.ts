@@ -57,6 +57,12 @@ export interface VerifiedCredential {
   readonly chain: readonly CredentialBody[];
   /** Who signed the newest credential. */
   readonly signer: Gid;
+  /**
+   * The window in which every certificate involved is valid and no credential of the chain has
+   * expired: outside it, the same bytes no longer verify.
+   */
+  readonly validFrom: Date;
+  readonly validUntil: Date;
 }
 
 interface ChainLink {
@@ -86,7 +92,21 @@ export function verifyCredential(xml: string, opts: VerifyOptions): VerifiedCred
   }
 }
 
+/** The validity window of everything checked so far. */
+interface Window {
+  from: number;
+  until: number;
+}
+
+function narrow(window: Window, path: readonly Gid[]): void {
+  for (const g of path) {
+    window.from = Math.max(window.from, g.notBefore.getTime());
+    window.until = Math.min(window.until, g.notAfter.getTime());
+  }
+}
+
 function verify(xml: string, opts: VerifyOptions): VerifiedCredential {
+  const window: Window = { from: -Infinity, until: Infinity };
   const doc = parseXml(xml, 'credential', { maxLength: MAX_LENGTH });
   const root = doc.documentElement!;
   if (root.localName !== 'signed-credential' || root.namespaceURI) {
@@ -136,7 +156,7 @@ function verify(xml: string, opts: VerifyOptions): VerifiedCredential {
         `credential ${link.refid} was altered after it was signed (digest mismatch)`,
       );
     }
-    link.signer = signerOf(sig, link, opts);
+    link.signer = signerOf(sig, link, opts, window);
     if (!signatureValueMatches(sig, link.signer.publicKey)) {
       throw new CredentialInvalid(
         `the signature on credential ${link.refid} does not verify with ${link.signer.urn}'s key`,
@@ -144,7 +164,7 @@ function verify(xml: string, opts: VerifyOptions): VerifiedCredential {
     }
   }
 
-  checkSemantics(chain, opts);
+  checkSemantics(chain, opts, window);
 
   const newest = chain[0]!;
   const body = newest.body;
@@ -158,6 +178,8 @@ function verify(xml: string, opts: VerifyOptions): VerifiedCredential {
     privileges: expandPrivileges(body.privileges, body.targetGid.type),
     chain: chain.map((l) => l.body),
     signer: newest.signer!,
+    validFrom: new Date(window.from),
+    validUntil: new Date(window.until),
   };
 }
 
@@ -198,12 +220,17 @@ function sigId(el: Element): string {
  * The signer's certificate: the KeyInfo certificate that issued none of the others, which must
  * chain to a trusted root. KeyValue is never read: a bare key proves nothing about who signed.
  */
-function signerOf(sig: SignatureElement, link: ChainLink, opts: VerifyOptions): Gid {
+function signerOf(
+  sig: SignatureElement,
+  link: ChainLink,
+  opts: VerifyOptions,
+  window: Window,
+): Gid {
   const certs = sig.certificates.map((pem) => Gid.fromPem(pem));
   const leaf =
     certs.find((c) => !certs.some((o) => o !== c && o.x509.checkIssued(c.x509))) ?? certs[0]!;
   try {
-    verifyChain(leaf, certs, opts.trust, opts.now, opts.cache);
+    narrow(window, verifyChain(leaf, certs, opts.trust, opts.now, opts.cache));
   } catch (e) {
     if (e instanceof CredentialExpired) throw e;
     throw new CredentialSignerUntrusted(
@@ -214,9 +241,10 @@ function signerOf(sig: SignatureElement, link: ChainLink, opts: VerifyOptions): 
   return leaf;
 }
 
-function checkSemantics(chain: ChainLink[], opts: VerifyOptions): void {
+function checkSemantics(chain: ChainLink[], opts: VerifyOptions, window: Window): void {
   for (const [i, link] of chain.entries()) {
     const b = link.body;
+    window.until = Math.min(window.until, b.expires.getTime());
     if (b.expires.getTime() <= opts.now.getTime()) {
       throw new CredentialExpired(
         `credential ${link.refid} for ${b.targetUrn} expired at ${formatRfc3339(b.expires)}`,
@@ -227,8 +255,8 @@ function checkSemantics(chain: ChainLink[], opts: VerifyOptions): void {
         `credential ${link.refid}: owner_urn/target_urn do not match the GIDs' URNs`,
       );
     }
-    verifyGid(b.ownerGid, 'owner', link, opts);
-    verifyGid(b.targetGid, 'target', link, opts);
+    narrow(window, verifyGid(b.ownerGid, 'owner', link, opts));
+    narrow(window, verifyGid(b.targetGid, 'target', link, opts));
 
     const parent = chain[i + 1];
     if (!parent) {
@@ -267,9 +295,9 @@ function checkSemantics(chain: ChainLink[], opts: VerifyOptions): void {
   }
 }
 
-function verifyGid(gid: Gid, role: string, link: ChainLink, opts: VerifyOptions): void {
+function verifyGid(gid: Gid, role: string, link: ChainLink, opts: VerifyOptions): Gid[] {
   try {
-    verifyChain(gid, [], opts.trust, opts.now, opts.cache);
+    return verifyChain(gid, [], opts.trust, opts.now, opts.cache);
   } catch (e) {
     if (e instanceof CredentialExpired) throw e;
     throw new CredentialSignerUntrusted(
@@ -295,6 +323,7 @@ function checkRootSigner(link: ChainLink): void {
 }
 
 function sameUrn(a: string, b: string): boolean {
+  if (a === b) return true;
   try {
     return Xrn.fromUrn(a).equals(Xrn.fromUrn(b));
   } catch {

@@ -1,0 +1,17 @@
+/**
+ * The `sfa` command: operator and researcher tools for an SFA authority.
+ */
+import { Command } from 'commander';
+import { registerCredentialCommands } from './credential-commands.js';
+import { registerGidCommands } from './gid-commands.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('sfa')
+    .description('sfa-ts: Slice-Based Facility Architecture authority, aggregate and tools')
+    .showHelpAfterError('(run with --help for usage)');
+  registerCredentialCommands(program);
+  registerGidCommands(program);
+  return program;
+}
