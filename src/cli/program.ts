@@ -4,6 +4,8 @@
 import { Command } from 'commander';
 import { registerCredentialCommands } from './credential-commands.js';
 import { registerGidCommands } from './gid-commands.js';
+import { registerRegistryCommands } from './registry-commands.js';
+import { registerServerCommands } from './server-commands.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -13,5 +15,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerCredentialCommands(program);
   registerGidCommands(program);
+  registerServerCommands(program);
+  registerRegistryCommands(program);
   return program;
 }

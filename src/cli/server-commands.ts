@@ -1,0 +1,117 @@
+/**
+ * `sfa init`, `sfa serve` and `sfa start` (init on first run, then serve: what `npm start` runs).
+ */
+import type { Command } from 'commander';
+import { dataDir, type Ports } from '../config.js';
+import { BadArgs } from '../faults.js';
+import { initAuthority } from '../authority/init-authority.js';
+import { startAuthority } from '../server/authority.js';
+import { stderrLogger } from '../server/log.js';
+import { action } from './io.js';
+
+interface ServeFlags {
+  dir?: string;
+  listen?: string;
+  registryPort?: string;
+  aggregatePort?: string;
+  slicemgrPort?: string;
+}
+
+function portsFrom(o: ServeFlags): Partial<Ports> {
+  const out: Partial<Ports> = {};
+  const read = (v: string | undefined, flag: string): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535)
+      throw new BadArgs(`${flag} must be a port number, not '${v}'`);
+    return n;
+  };
+  const r = read(o.registryPort, '--registry-port');
+  const a = read(o.aggregatePort, '--aggregate-port');
+  const s = read(o.slicemgrPort, '--slicemgr-port');
+  if (r !== undefined) out.registry = r;
+  if (a !== undefined) out.aggregate = a;
+  if (s !== undefined) out.slicemgr = s;
+  return out;
+}
+
+function serveOptions(c: Command): Command {
+  return c
+    .option('--dir <dir>', 'data folder (default: $SFA_DIR, else ~/.sfa)')
+    .option('--listen <address>', 'address to bind (default from sfa.json: 0.0.0.0)')
+    .option('--registry-port <port>', 'registry port (default 12345)')
+    .option('--aggregate-port <port>', 'aggregate manager port (default 12346)')
+    .option('--slicemgr-port <port>', 'slice manager port (default 12347)');
+}
+
+async function serve(o: ServeFlags): Promise<void> {
+  const running = await startAuthority({
+    dir: o.dir,
+    listen: o.listen,
+    ports: portsFrom(o),
+    log: stderrLogger,
+  });
+  const dir = dataDir(o.dir);
+  process.stdout.write(
+    `sfa-ts authority '${running.authority}' (data in ${dir})\n` +
+      `  registry:  ${running.urls.registry}\n\n` +
+      `For sfi (~/.sfi/sfi_config):\n` +
+      `  [sfi]\n  auth = ${running.authority}\n  user = ${running.authority}.<you>\n` +
+      `  registry = ${running.urls.registry}\n  sm = ${running.urls.registry.replace('https://', 'http://').replace(/:\d+\/$/, ':12346/')}\n` +
+      `and your RSA private key (PEM) as ~/.sfi/${running.authority}.<you>.pkey; see README.\n`,
+  );
+  const stop = () => {
+    process.stderr.write('stopping\n');
+    void running.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+export function registerServerCommands(program: Command): void {
+  program
+    .command('init')
+    .description('create an authority: root key, self-signed GID, trusted roots, config, database')
+    .option('--dir <dir>', 'data folder (default: $SFA_DIR, else ~/.sfa)')
+    .option('--authority <hrn>', 'HRN of the root authority (default: ple)')
+    .option('--hostname <host>', 'the name clients use to reach this host (default: localhost)')
+    .action(
+      action((o: { dir?: string; authority?: string; hostname?: string }) => {
+        const dir = dataDir(o.dir);
+        const r = initAuthority({
+          dir,
+          authority: o.authority,
+          hostname: o.hostname,
+          now: new Date(),
+        });
+        if (r.created.length === 0)
+          process.stdout.write(
+            `authority '${r.config.authority}' already set up in ${dir}: nothing to do\n`,
+          );
+        for (const c of r.created) process.stdout.write(`created ${c}\n`);
+      }),
+    );
+
+  serveOptions(
+    program.command('serve').description('serve the registry (and aggregate and slice managers)'),
+  ).action(action(serve));
+
+  serveOptions(
+    program.command('start').description('init on first run, then serve (what npm start runs)'),
+  )
+    .option('--authority <hrn>', 'HRN of the root authority on first run (default: ple)')
+    .option('--hostname <host>', 'host name for a new authority (default: localhost)')
+    .action(
+      action(async (o: ServeFlags & { authority?: string; hostname?: string }) => {
+        const dir = dataDir(o.dir);
+        const r = initAuthority({
+          dir,
+          authority: o.authority,
+          hostname: o.hostname,
+          now: new Date(),
+        });
+        for (const c of r.created) process.stdout.write(`created ${c}\n`);
+        await serve(o);
+      }),
+    );
+}

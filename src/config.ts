@@ -1,0 +1,82 @@
+/**
+ * The data folder of an authority and its configuration file.
+ *
+ * Layout (created by `sfa init`, mode 0700):
+ *   sfa.json                 configuration (below)
+ *   keys/<hrn>.pkey          one private key per local authority, mode 0600
+ *   gids/<hrn>.gid           the GID of each local authority (with its chain)
+ *   trusted_roots/*.gid      the roots this authority trusts (its own first)
+ *   registry.db              the embedded SQLite store
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { BadArgs } from './faults.js';
+
+export interface Ports {
+  registry: number;
+  aggregate: number;
+  slicemgr: number;
+}
+
+export interface SfaConfig {
+  /** HRN of this interface's root authority, e.g. `ple`. */
+  authority: string;
+  /** The name clients reach this host by (printed URLs, sfi_config). */
+  hostname: string;
+  /** Address the servers bind to. */
+  listen: string;
+  ports: Ports;
+}
+
+export const DEFAULT_PORTS: Ports = { registry: 12345, aggregate: 12346, slicemgr: 12347 };
+
+/** The data folder: `--dir`, else `$SFA_DIR`, else `~/.sfa`. */
+export function dataDir(dir?: string): string {
+  return resolve(dir ?? process.env['SFA_DIR'] ?? join(homedir(), '.sfa'));
+}
+
+export const paths = {
+  config: (dir: string) => join(dir, 'sfa.json'),
+  keys: (dir: string) => join(dir, 'keys'),
+  key: (dir: string, hrn: string) => join(dir, 'keys', `${hrn}.pkey`),
+  gids: (dir: string) => join(dir, 'gids'),
+  gid: (dir: string, hrn: string) => join(dir, 'gids', `${hrn}.gid`),
+  trustedRoots: (dir: string) => join(dir, 'trusted_roots'),
+  database: (dir: string) => join(dir, 'registry.db'),
+};
+
+function isPort(n: unknown): n is number {
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 && n < 65536;
+}
+
+/** Read and check `sfa.json`; says what to fix when it is missing or wrong. */
+export function loadConfig(dir: string): SfaConfig {
+  const file = paths.config(dir);
+  if (!existsSync(file)) {
+    throw new BadArgs(`no authority in ${dir} (no sfa.json): run 'sfa init --dir ${dir}' first`);
+  }
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new BadArgs(`${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  const ports = { ...DEFAULT_PORTS, ...((raw['ports'] as Partial<Ports> | undefined) ?? {}) };
+  for (const [k, v] of Object.entries(ports)) {
+    if (!isPort(v))
+      throw new BadArgs(
+        `${file}: ports.${k} must be a port number (1-65535), not ${JSON.stringify(v)}`,
+      );
+  }
+  const authority = raw['authority'];
+  if (typeof authority !== 'string' || authority === '') {
+    throw new BadArgs(`${file}: 'authority' must be the HRN of this authority, e.g. "ple"`);
+  }
+  return {
+    authority,
+    hostname: typeof raw['hostname'] === 'string' ? raw['hostname'] : 'localhost',
+    listen: typeof raw['listen'] === 'string' ? raw['listen'] : '0.0.0.0',
+    ports,
+  };
+}

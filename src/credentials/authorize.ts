@@ -1,0 +1,96 @@
+/**
+ * The one place where a call's credentials are checked: verified in full, owned by the TLS
+ * caller, and granting the operation. Registry, aggregate and slice manager all use it.
+ */
+import type { KeyObject } from 'node:crypto';
+import { BadArgs, CredentialMismatch, Forbidden, GeniFault } from '../faults.js';
+import { sameKey } from './keys.js';
+import { canPerform } from './privileges.js';
+import type { CredentialVerifier } from './verifier.js';
+import type { VerifiedCredential } from './verify-credential.js';
+
+/** The credential types this implementation reads (others in a list are skipped, not fatal). */
+const SFA_TYPES = new Set(['geni_sfa']);
+
+/**
+ * The credentials of a call as the clients send them: a bare string, a list of strings, or a
+ * list of `{geni_type, geni_version, geni_value}` structs (AM API v3). Structs of other types
+ * (ABAC speaks-for credentials, say) are left out here. Throws BadArgs on any other shape.
+ */
+export function credentialStrings(value: unknown, what = 'credentials'): string[] {
+  const list = Array.isArray(value) ? value : [value];
+  const out: string[] = [];
+  for (const item of list) {
+    if (typeof item === 'string') {
+      if (item.trim() !== '') out.push(item);
+    } else if (
+      item &&
+      typeof item === 'object' &&
+      !Array.isArray(item) &&
+      !(item instanceof Date)
+    ) {
+      const s = item as Record<string, unknown>;
+      const type = String(s['geni_type'] ?? '').toLowerCase();
+      if (SFA_TYPES.has(type) && typeof s['geni_value'] === 'string') out.push(s['geni_value']);
+    } else {
+      throw new BadArgs(
+        `${what} must be a credential string, or a list of strings or {geni_type, geni_value} structs`,
+      );
+    }
+  }
+  return out;
+}
+
+export interface AuthorizeOptions {
+  credentials: readonly string[];
+  /** The SFA operation the call performs (`resolve`, `register`, `createsliver`, …). */
+  operation: string;
+  /** The TLS caller's public key; undefined when the client presented no certificate. */
+  peerKey: KeyObject | undefined;
+  now: Date;
+  verifier: CredentialVerifier;
+  /** Further check on a credential that passed the others (e.g. the target must be the slice). */
+  accept?: (cred: VerifiedCredential) => void;
+}
+
+/**
+ * Return the first credential that verifies, belongs to the TLS caller and allows the operation.
+ * When none does, throw the fault that says the most: a credential of someone else →
+ * CREDENTIAL_MISMATCH; one that does not grant the operation → FORBIDDEN; otherwise the
+ * verification fault itself (CREDENTIAL_INVALID, _EXPIRED, _SIGNER_UNTRUSTED).
+ */
+export function authorize(opts: AuthorizeOptions): VerifiedCredential {
+  if (!opts.peerKey) {
+    throw new CredentialMismatch(
+      'no client certificate: connect with the certificate (GID) of the credential owner',
+    );
+  }
+  if (opts.credentials.length === 0) {
+    throw new BadArgs(`no credential given: '${opts.operation}' needs a geni_sfa credential`);
+  }
+  const faults: GeniFault[] = [];
+  for (const xml of opts.credentials) {
+    try {
+      const cred = opts.verifier.verify(xml, opts.now);
+      if (!sameKey(cred.ownerGid.publicKey, opts.peerKey)) {
+        throw new CredentialMismatch(
+          `the credential belongs to ${cred.ownerUrn}, but the caller's certificate holds another key`,
+        );
+      }
+      if (!canPerform(cred.privileges, opts.operation)) {
+        throw new Forbidden(
+          `the credential for ${cred.targetUrn} grants [${cred.privileges.map((p) => p.name).join(', ')}], which does not allow '${opts.operation}'`,
+        );
+      }
+      opts.accept?.(cred);
+      return cred;
+    } catch (e) {
+      if (!(e instanceof GeniFault)) throw e;
+      faults.push(e);
+    }
+  }
+  const rank = (f: GeniFault) =>
+    f.fault === 'FORBIDDEN' ? 0 : f.fault === 'CREDENTIAL_MISMATCH' ? 1 : 2;
+  faults.sort((a, b) => rank(a) - rank(b));
+  throw faults[0]!;
+}

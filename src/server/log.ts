@@ -1,0 +1,33 @@
+/**
+ * One log line per call: time, interface, method, caller, result code, duration.
+ */
+import { Gid } from '../credentials/gid.js';
+import { formatRfc3339 } from '../credentials/time.js';
+
+export type Logger = (line: string) => void;
+
+export const stderrLogger: Logger = (line) => process.stderr.write(line + '\n');
+
+/** A short name for the TLS caller: its URN, else its certificate subject, else '-'. */
+export function callerLabel(certPem: string | undefined): string {
+  if (!certPem) return '-';
+  try {
+    const gid = Gid.fromPem(certPem);
+    return gid.urn || `CN=${gid.subjectCN}`;
+  } catch {
+    return '(unreadable certificate)';
+  }
+}
+
+export function callLine(opts: {
+  now: Date;
+  iface: string;
+  method: string;
+  caller: string;
+  code: number;
+  ms: number;
+  message?: string;
+}): string {
+  const tail = opts.message ? ` ${JSON.stringify(opts.message)}` : '';
+  return `${formatRfc3339(opts.now)} ${opts.iface} ${opts.method} caller=${opts.caller} code=${opts.code} ${opts.ms.toFixed(1)}ms${tail}`;
+}

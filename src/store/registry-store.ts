@@ -1,0 +1,459 @@
+/**
+ * The registry's records, as in the Python SFA (`sfa/storage/model.py`): one `records` table
+ * for every type, user keys, and the PI and researcher memberships.
+ *
+ * HRNs are stored as given and compared case-insensitively (SQLite's `lower()`, which folds
+ * ASCII only: HRN components are ASCII login bases and names in practice).
+ */
+import type { Statement } from 'better-sqlite3';
+import { AlreadyExists, BadArgs, SearchFailed } from '../faults.js';
+import {
+  formatUtc,
+  openDatabase,
+  parseUtc,
+  runMigrations,
+  writeTransaction,
+  type Database,
+  type Migration,
+} from './database.js';
+
+export const RECORD_TYPES = [
+  'authority',
+  'authority+sa',
+  'authority+am',
+  'authority+sm',
+  'user',
+  'slice',
+  'node',
+] as const;
+export type RecordType = (typeof RECORD_TYPES)[number];
+
+const AUTHORITY_TYPES: readonly RecordType[] = [
+  'authority',
+  'authority+sa',
+  'authority+am',
+  'authority+sm',
+];
+
+/** One registry record. Type-specific fields are null on the other types. */
+export interface RecordRow {
+  id: number;
+  hrn: string;
+  type: RecordType;
+  /** PEM GID, saved with its parents (leaf certificate first). */
+  gid: string;
+  /** Parent authority's HRN; null for a root authority. */
+  authority: string | null;
+  peerAuthority: string | null;
+  /** Testbed id; -1 when none. */
+  pointer: number;
+  dateCreated: Date;
+  lastUpdated: Date;
+  /** Users. */
+  email: string | null;
+  /** Authorities: display name. */
+  name: string | null;
+  /** Slices. */
+  expires: Date | null;
+}
+
+/** What `insert` needs: the dates are stamped from `now`, the id is assigned. */
+export type NewRecord = Pick<RecordRow, 'hrn' | 'type' | 'gid'> &
+  Partial<
+    Pick<RecordRow, 'authority' | 'peerAuthority' | 'pointer' | 'email' | 'name' | 'expires'>
+  >;
+
+/** Fields `update` may change; hrn and type identify the record and never change. */
+export type RecordPatch = Partial<
+  Pick<RecordRow, 'gid' | 'authority' | 'peerAuthority' | 'pointer' | 'email' | 'name' | 'expires'>
+>;
+
+const RECORD_TYPE_LIST = RECORD_TYPES.map((t) => `'${t}'`).join(', ');
+
+/** The registry's schema. Append new migrations; never edit an applied one. */
+export const REGISTRY_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'registry records, keys, PIs and researchers',
+    up: `
+      CREATE TABLE records (
+        id INTEGER PRIMARY KEY,
+        hrn TEXT NOT NULL,
+        type TEXT NOT NULL CHECK (type IN (${RECORD_TYPE_LIST})),
+        gid TEXT NOT NULL,
+        authority TEXT,
+        peer_authority TEXT,
+        pointer INTEGER NOT NULL DEFAULT -1,
+        date_created TEXT NOT NULL,
+        last_updated TEXT NOT NULL,
+        email TEXT,
+        name TEXT,
+        expires TEXT,
+        UNIQUE (hrn, type)
+      ) STRICT;
+      -- The real uniqueness rule: 'PLC.Alice' and 'plc.alice' are the same user. Its leading
+      -- column also serves every lookup by hrn.
+      CREATE UNIQUE INDEX records_lower_hrn_type ON records (lower(hrn), type);
+      CREATE INDEX records_lower_authority ON records (lower(authority));
+
+      CREATE TABLE user_keys (
+        user_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        PRIMARY KEY (user_id, position)
+      ) STRICT;
+
+      CREATE TABLE authority_pis (
+        authority_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+        PRIMARY KEY (authority_id, user_id)
+      ) STRICT;
+      -- Cascades and piAuthoritiesOf look rows up by user.
+      CREATE INDEX authority_pis_user ON authority_pis (user_id);
+
+      CREATE TABLE slice_researchers (
+        slice_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+        PRIMARY KEY (slice_id, user_id)
+      ) STRICT;
+      CREATE INDEX slice_researchers_user ON slice_researchers (user_id);
+    `,
+  },
+];
+
+interface DbRecord {
+  id: number;
+  hrn: string;
+  type: RecordType;
+  gid: string;
+  authority: string | null;
+  peer_authority: string | null;
+  pointer: number;
+  date_created: string;
+  last_updated: string;
+  email: string | null;
+  name: string | null;
+  expires: string | null;
+}
+
+const COLUMNS =
+  'id, hrn, type, gid, authority, peer_authority, pointer, date_created, last_updated, email, name, expires';
+const R_COLUMNS = COLUMNS.split(', ')
+  .map((c) => `r.${c}`)
+  .join(', ');
+
+function toRow(r: DbRecord): RecordRow {
+  return {
+    id: r.id,
+    hrn: r.hrn,
+    type: r.type,
+    gid: r.gid,
+    authority: r.authority,
+    peerAuthority: r.peer_authority,
+    pointer: r.pointer,
+    dateCreated: parseUtc(r.date_created, 'date_created'),
+    lastUpdated: parseUtc(r.last_updated, 'last_updated'),
+    email: r.email,
+    name: r.name,
+    expires: r.expires === null ? null : parseUtc(r.expires, 'expires'),
+  };
+}
+
+const optionalDate = (d: Date | null | undefined): string | null =>
+  d === null || d === undefined ? null : formatUtc(d);
+
+function sqliteCode(e: unknown): string | undefined {
+  return e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+}
+
+/** The registry's tables behind a typed API. Every method is synchronous. */
+export class RegistryStore {
+  private readonly stmt: {
+    byId: Statement<[number], DbRecord>;
+    get: Statement<[string, string], DbRecord>;
+    findByHrn: Statement<[string], DbRecord>;
+    insert: Statement<unknown[]>;
+    remove: Statement<[number]>;
+    children: Statement<[string], DbRecord>;
+    descendants: Statement<[string, string], DbRecord>;
+    all: Statement<[], DbRecord>;
+    keys: Statement<[number], { key: string }>;
+    deleteKeys: Statement<[number]>;
+    insertKey: Statement<[number, number, string]>;
+    pis: Statement<[number], DbRecord>;
+    deletePis: Statement<[number]>;
+    insertPi: Statement<[number, number]>;
+    researchers: Statement<[number], DbRecord>;
+    deleteResearchers: Statement<[number]>;
+    insertResearcher: Statement<[number, number]>;
+    slicesOf: Statement<[number], DbRecord>;
+    piAuthoritiesOf: Statement<[number], DbRecord>;
+  };
+
+  /**
+   * Wrap an open database whose schema includes REGISTRY_MIGRATIONS (use `open` unless the
+   * connection is shared with another store).
+   */
+  constructor(readonly db: Database) {
+    const p = <P extends unknown[], R = unknown>(sql: string) => db.prepare<P, R>(sql);
+    this.stmt = {
+      byId: p(`SELECT ${COLUMNS} FROM records WHERE id = ?`),
+      get: p(`SELECT ${COLUMNS} FROM records WHERE lower(hrn) = lower(?) AND type = ?`),
+      findByHrn: p(`SELECT ${COLUMNS} FROM records WHERE lower(hrn) = lower(?) ORDER BY id`),
+      insert: p(
+        `INSERT INTO records (hrn, type, gid, authority, peer_authority, pointer, date_created,
+           last_updated, email, name, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      remove: p('DELETE FROM records WHERE id = ?'),
+      children: p(`SELECT ${COLUMNS} FROM records WHERE lower(authority) = lower(?) ORDER BY id`),
+      // A range on lower(hrn) instead of LIKE: no wildcard to escape ('%', '_' and the '\' of
+      // an escaped dot are ordinary characters here) and the index on lower(hrn) is used.
+      // Every string starting with 'p.' sorts in ['p.', 'p/') since '/' follows '.' in
+      // byte order, and nothing else does.
+      descendants: p(
+        `SELECT ${COLUMNS} FROM records
+           WHERE lower(hrn) >= lower(?) || '.' AND lower(hrn) < lower(?) || '/' ORDER BY id`,
+      ),
+      all: p(`SELECT ${COLUMNS} FROM records ORDER BY id`),
+      keys: p('SELECT key FROM user_keys WHERE user_id = ? ORDER BY position'),
+      deleteKeys: p('DELETE FROM user_keys WHERE user_id = ?'),
+      insertKey: p('INSERT INTO user_keys (user_id, position, key) VALUES (?, ?, ?)'),
+      pis: p(
+        `SELECT ${R_COLUMNS} FROM authority_pis m JOIN records r ON r.id = m.user_id
+           WHERE m.authority_id = ? ORDER BY r.id`,
+      ),
+      deletePis: p('DELETE FROM authority_pis WHERE authority_id = ?'),
+      insertPi: p('INSERT INTO authority_pis (authority_id, user_id) VALUES (?, ?)'),
+      researchers: p(
+        `SELECT ${R_COLUMNS} FROM slice_researchers m JOIN records r ON r.id = m.user_id
+           WHERE m.slice_id = ? ORDER BY r.id`,
+      ),
+      deleteResearchers: p('DELETE FROM slice_researchers WHERE slice_id = ?'),
+      insertResearcher: p('INSERT INTO slice_researchers (slice_id, user_id) VALUES (?, ?)'),
+      slicesOf: p(
+        `SELECT ${R_COLUMNS} FROM slice_researchers m JOIN records r ON r.id = m.slice_id
+           WHERE m.user_id = ? ORDER BY r.id`,
+      ),
+      piAuthoritiesOf: p(
+        `SELECT ${R_COLUMNS} FROM authority_pis m JOIN records r ON r.id = m.authority_id
+           WHERE m.user_id = ? ORDER BY r.id`,
+      ),
+    };
+  }
+
+  /** Open (creating if needed) the registry database at `path` and bring its schema up to date. */
+  static open(path: string): RegistryStore {
+    const db = openDatabase(path);
+    try {
+      runMigrations(db, REGISTRY_MIGRATIONS);
+      return new RegistryStore(db);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /**
+   * Run `fn` as one write transaction (`BEGIN IMMEDIATE`): all of its writes or none, and no
+   * other connection writes in between. `fn` must be synchronous.
+   */
+  transaction<T>(fn: () => T): T {
+    return writeTransaction(this.db, fn);
+  }
+
+  /** The record with this id. */
+  byId(id: number): RecordRow | undefined {
+    const r = this.stmt.byId.get(id);
+    return r && toRow(r);
+  }
+
+  /** The record with this HRN (any case) and type. */
+  get(hrn: string, type: RecordType): RecordRow | undefined {
+    const r = this.stmt.get.get(hrn, type);
+    return r && toRow(r);
+  }
+
+  /** Every record with this HRN (any case), whatever its type, oldest first. */
+  findByHrn(hrn: string): RecordRow[] {
+    return this.stmt.findByHrn.all(hrn).map(toRow);
+  }
+
+  /** Every record, oldest first. */
+  all(): RecordRow[] {
+    return this.stmt.all.all().map(toRow);
+  }
+
+  /** Records whose parent authority is `authorityHrn` (any case), oldest first. */
+  children(authorityHrn: string): RecordRow[] {
+    return this.stmt.children.all(authorityHrn).map(toRow);
+  }
+
+  /**
+   * Records anywhere below `prefixHrn`: their HRN starts with `prefixHrn` followed by an
+   * unescaped dot (so `a\.b.c` is below `a\.b` but not below `a`). The prefix's own records
+   * are not included.
+   */
+  descendants(prefixHrn: string): RecordRow[] {
+    return this.stmt.descendants.all(prefixHrn, prefixHrn).map(toRow);
+  }
+
+  /**
+   * Add a record, stamping date_created and last_updated with `now`.
+   * @throws AlreadyExists when a record with the same HRN (any case) and type exists.
+   */
+  insert(record: NewRecord, now: Date): RecordRow {
+    const stamp = formatUtc(now);
+    try {
+      const { lastInsertRowid } = this.stmt.insert.run(
+        record.hrn,
+        record.type,
+        record.gid,
+        record.authority ?? null,
+        record.peerAuthority ?? null,
+        record.pointer ?? -1,
+        stamp,
+        stamp,
+        record.email ?? null,
+        record.name ?? null,
+        optionalDate(record.expires),
+      );
+      return this.mustGet(Number(lastInsertRowid));
+    } catch (e) {
+      const code = sqliteCode(e);
+      if (code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        throw new AlreadyExists(`a ${record.type} record for ${record.hrn} already exists`, {
+          cause: e,
+        });
+      }
+      if (code === 'SQLITE_CONSTRAINT_CHECK' || code === 'SQLITE_CONSTRAINT_DATATYPE') {
+        throw new BadArgs(`invalid ${String(record.type)} record for ${record.hrn}`, {
+          cause: e,
+        });
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Change the given fields of record `id` (an `undefined` field is left alone, `null` clears
+   * it) and set last_updated to `now`.
+   * @throws SearchFailed when there is no such record.
+   */
+  update(id: number, patch: RecordPatch, now: Date): RecordRow {
+    // Only known columns reach the SQL text; values are always bound.
+    const columns: Record<keyof RecordPatch, string> = {
+      gid: 'gid',
+      authority: 'authority',
+      peerAuthority: 'peer_authority',
+      pointer: 'pointer',
+      email: 'email',
+      name: 'name',
+      expires: 'expires',
+    };
+    const sets = ['last_updated = ?'];
+    const values: unknown[] = [formatUtc(now)];
+    for (const field of Object.keys(columns) as (keyof RecordPatch)[]) {
+      const value = patch[field];
+      if (value === undefined) continue;
+      sets.push(`${columns[field]} = ?`);
+      values.push(value instanceof Date ? formatUtc(value) : value);
+    }
+    try {
+      const { changes } = this.db
+        .prepare(`UPDATE records SET ${sets.join(', ')} WHERE id = ?`)
+        .run(...values, id);
+      if (changes === 0) throw new SearchFailed(`no record with id ${id}`);
+    } catch (e) {
+      const code = sqliteCode(e);
+      if (code === 'SQLITE_CONSTRAINT_NOTNULL' || code === 'SQLITE_CONSTRAINT_DATATYPE') {
+        throw new BadArgs(`invalid update of record ${id}`, { cause: e });
+      }
+      throw e;
+    }
+    return this.mustGet(id);
+  }
+
+  /**
+   * Delete record `id`, its keys and its memberships (cascade). Does not touch the records
+   * below it: deleting an authority's subtree is the caller's decision.
+   * @returns whether the record existed.
+   */
+  remove(id: number): boolean {
+    return this.stmt.remove.run(id).changes > 0;
+  }
+
+  /** The user's OpenSSH public keys, in order. */
+  keys(userId: number): string[] {
+    return this.stmt.keys.all(userId).map((k) => k.key);
+  }
+
+  /** Replace the user's keys by `keys`, in this order. */
+  setKeys(userId: number, keys: readonly string[]): void {
+    this.transaction(() => {
+      this.requireType(userId, ['user'], 'only users have keys');
+      this.stmt.deleteKeys.run(userId);
+      keys.forEach((key, position) => this.stmt.insertKey.run(userId, position, key));
+    });
+  }
+
+  /** The authority's PIs (users). */
+  pis(authorityId: number): RecordRow[] {
+    return this.stmt.pis.all(authorityId).map(toRow);
+  }
+
+  /** Replace the authority's PIs by these users. */
+  setPis(authorityId: number, userIds: readonly number[]): void {
+    this.transaction(() => {
+      this.requireType(authorityId, AUTHORITY_TYPES, 'only authorities have PIs');
+      this.stmt.deletePis.run(authorityId);
+      for (const userId of new Set(userIds)) {
+        this.requireType(userId, ['user'], 'only users can be PIs');
+        this.stmt.insertPi.run(authorityId, userId);
+      }
+    });
+  }
+
+  /** The slice's researchers (users). */
+  researchers(sliceId: number): RecordRow[] {
+    return this.stmt.researchers.all(sliceId).map(toRow);
+  }
+
+  /** Replace the slice's researchers by these users. */
+  setResearchers(sliceId: number, userIds: readonly number[]): void {
+    this.transaction(() => {
+      this.requireType(sliceId, ['slice'], 'only slices have researchers');
+      this.stmt.deleteResearchers.run(sliceId);
+      for (const userId of new Set(userIds)) {
+        this.requireType(userId, ['user'], 'only users can be researchers');
+        this.stmt.insertResearcher.run(sliceId, userId);
+      }
+    });
+  }
+
+  /** Slices where the user is a researcher. */
+  slicesOf(userId: number): RecordRow[] {
+    return this.stmt.slicesOf.all(userId).map(toRow);
+  }
+
+  /** Authorities where the user is a PI. */
+  piAuthoritiesOf(userId: number): RecordRow[] {
+    return this.stmt.piAuthoritiesOf.all(userId).map(toRow);
+  }
+
+  private mustGet(id: number): RecordRow {
+    const row = this.byId(id);
+    if (!row) throw new SearchFailed(`no record with id ${id}`);
+    return row;
+  }
+
+  /** Memberships and keys only make sense between the right types; SQL cannot check that. */
+  private requireType(id: number, types: readonly RecordType[], rule: string): void {
+    const row = this.stmt.byId.get(id);
+    if (!row) throw new SearchFailed(`no record with id ${id}`);
+    if (!types.includes(row.type)) throw new BadArgs(`${row.hrn} is a ${row.type}: ${rule}`);
+  }
+}
