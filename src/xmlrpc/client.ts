@@ -191,7 +191,9 @@ function send(target: Endpoint, body: Buffer, opts: XmlRpcCallOptions): Promise<
       readAll(res, maxBytes)
         .then(async (raw) => {
           if (raw === 'too-large') {
-            throw new XmlRpcResponseError(`${target.url}: answer larger than ${maxBytes} bytes`);
+            settle(new XmlRpcResponseError(`${target.url}: answer larger than ${maxBytes} bytes`));
+            req.destroy(); // the rest of the answer is not wanted; the connection cannot be reused
+            return;
           }
           const status = res.statusCode ?? 0;
           if (status !== 200) {
@@ -238,18 +240,21 @@ function send(target: Endpoint, body: Buffer, opts: XmlRpcCallOptions): Promise<
   });
 }
 
-/** The whole body, or 'too-large' (and the connection dropped) past `limit` bytes. */
+/** The whole body, or 'too-large' past `limit` bytes (reading then stops). */
 function readAll(res: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    res.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > limit) {
-        res.destroy();
+        res.off('data', onData);
+        res.pause();
+        chunks.length = 0;
         resolve('too-large');
       } else chunks.push(chunk);
-    });
+    };
+    res.on('data', onData);
     res.on('end', () => resolve(Buffer.concat(chunks, size)));
     res.on('error', reject);
     res.on('aborted', () => reject(new Error('the connection closed before the answer ended')));
