@@ -8,6 +8,15 @@ import { sameKey } from './keys.js';
 import { canPerform } from './privileges.js';
 import type { CredentialVerifier } from './verifier.js';
 import type { VerifiedCredential } from './verify-credential.js';
+import { Xrn } from './xrn.js';
+
+function sameUrn(a: string, b: string): boolean {
+  try {
+    return Xrn.fromUrn(a).equals(Xrn.fromUrn(b));
+  } catch {
+    return false;
+  }
+}
 
 /** The credential types this implementation reads (others in a list are skipped, not fatal). */
 const SFA_TYPES = new Set(['geni_sfa']);
@@ -22,7 +31,7 @@ export function credentialStrings(value: unknown, what = 'credentials'): string[
   const out: string[] = [];
   for (const item of list) {
     if (typeof item === 'string') {
-      if (item.trim() !== '') out.push(item);
+      if (item.trim() !== '' && !/<type>\s*abac\s*<\/type>/.test(item)) out.push(item);
     } else if (
       item &&
       typeof item === 'object' &&
@@ -41,12 +50,33 @@ export function credentialStrings(value: unknown, what = 'credentials'): string[
   return out;
 }
 
+/**
+ * The ABAC credentials of a call (speaks-for): `{geni_type: 'geni_abac', geni_value}` structs,
+ * and bare strings whose credential type is `abac`.
+ */
+export function abacCredentialStrings(value: unknown): string[] {
+  const list = Array.isArray(value) ? value : [value];
+  const out: string[] = [];
+  for (const item of list) {
+    if (typeof item === 'string' && /<type>\s*abac\s*<\/type>/.test(item)) out.push(item);
+    else if (item && typeof item === 'object' && !Array.isArray(item)) {
+      const s = item as Record<string, unknown>;
+      if (String(s['geni_type'] ?? '').toLowerCase() === 'geni_abac' && typeof s['geni_value'] === 'string') {
+        out.push(s['geni_value']);
+      }
+    }
+  }
+  return out;
+}
+
 export interface AuthorizeOptions {
   credentials: readonly string[];
   /** The SFA operation the call performs (`resolve`, `register`, `createsliver`, …). */
   operation: string;
   /** The TLS caller's public key; undefined when the client presented no certificate. */
   peerKey: KeyObject | undefined;
+  /** The caller's URN when its certificate carries one: the credential owner must have it. */
+  peerUrn?: string;
   now: Date;
   verifier: CredentialVerifier;
   /** Further check on a credential that passed the others (e.g. the target must be the slice). */
@@ -76,6 +106,9 @@ export function authorize(opts: AuthorizeOptions): VerifiedCredential {
         throw new CredentialMismatch(
           `the credential belongs to ${cred.ownerUrn}, but the caller's certificate holds another key`,
         );
+      }
+      if (opts.peerUrn && !sameUrn(opts.peerUrn, cred.ownerUrn)) {
+        throw new CredentialMismatch(`the credential belongs to ${cred.ownerUrn}, but the caller is ${opts.peerUrn}`);
       }
       if (!canPerform(cred.privileges, opts.operation)) {
         throw new Forbidden(

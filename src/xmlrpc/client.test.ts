@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -24,7 +25,7 @@ let received: string[];
 
 /** A bare HTTPS server answering every request with `respond` (or never, if it returns). */
 async function bare(
-  respond: (res: import('node:http').ServerResponse) => void,
+  respond: (res: ServerResponse) => void,
 ): Promise<{ server: Server; origin: string }> {
   const server = createServer({ key: pki.authority.key, cert: pki.authority.cert }, (req, res) => {
     req.resume();

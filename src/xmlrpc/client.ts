@@ -169,11 +169,11 @@ function send(target: Endpoint, body: Buffer, opts: XmlRpcCallOptions): Promise<
         const tls = socket as TLSSocket;
         const check = (): void => {
           const raw = tls.getPeerCertificate()?.raw;
-          let ok = false;
+          let ok: boolean;
           try {
             ok = raw !== undefined && verify(new X509Certificate(raw).toString());
           } catch {
-            ok = false;
+            ok = false; // a verifier that throws refuses
           }
           if (ok) req.end(body);
           else

@@ -219,11 +219,13 @@ function checkedText(s: string, where: string): string {
   return escape(s);
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '\r': '&#13;' };
-
 /** Escape text as Python does (`&`, `<`, `>`), plus CR (see the file comment). */
 function escape(s: string): string {
-  return /[&<>\r]/.test(s) ? s.replace(/[&<>\r]/g, (c) => ESCAPES[c]!) : s;
+  if (!/[&<>\r]/.test(s)) return s;
+  // Four plain-string passes are several times faster in V8 than one pass with a callback.
+  let out = s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+  if (out.includes('\r')) out = out.replaceAll('\r', '&#13;');
+  return out;
 }
 
 /** base64 in lines of 76 characters, each ending in a newline (Python's base64.encodebytes). */

@@ -1,0 +1,87 @@
+/**
+ * The AM API `options` struct. Unknown options are ignored (sfi marshals more than the API
+ * defines); the ones honoured are read here, once, with a clear BADARGS on a wrong shape.
+ */
+import { BadArgs } from '../faults.js';
+import { parseRfc3339 } from '../credentials/time.js';
+import type { XmlRpcStruct, XmlRpcValue } from '../xmlrpc/value.js';
+
+export interface GeniUser {
+  urn: string;
+  keys: string[];
+  email?: string;
+}
+
+export interface AmOptions {
+  /** `geni_rspec_version`, or the legacy `rspec_version`, as sent (matched by the rspec module). */
+  rspecVersion: XmlRpcValue | undefined;
+  available: boolean;
+  compressed: boolean;
+  endTime: Date | undefined;
+  users: GeniUser[] | undefined;
+  bestEffort: boolean;
+  extendAlap: boolean;
+  listLeases: 'resources' | 'leases' | 'all';
+  cached: boolean;
+  callId: string | undefined;
+  speakingFor: string | undefined;
+  /** AM API v2: `geni_slice_urn` on ListResources asks for a manifest. */
+  sliceUrn: string | undefined;
+}
+
+function isStruct(v: XmlRpcValue | undefined): v is XmlRpcStruct {
+  return !!v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) && !Buffer.isBuffer(v);
+}
+
+function flag(v: XmlRpcValue | undefined): boolean {
+  return v === true || v === 1 || v === 'true' || v === 'True' || v === '1';
+}
+
+function optionalString(o: XmlRpcStruct, name: string): string | undefined {
+  const v = o[name];
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string') throw new BadArgs(`option ${name} must be a string`);
+  return v;
+}
+
+function readUsers(v: XmlRpcValue | undefined): GeniUser[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) throw new BadArgs('option geni_users must be a list of {urn, keys} structs');
+  return v.map((u, i) => {
+    if (!isStruct(u) || typeof u['urn'] !== 'string') {
+      throw new BadArgs(`geni_users[${i}] must be a struct with a urn and keys`);
+    }
+    const keys = u['keys'] ?? [];
+    if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) {
+      throw new BadArgs(`geni_users[${i}].keys must be a list of public key strings`);
+    }
+    return { urn: u['urn'], keys: keys as string[], ...(typeof u['email'] === 'string' ? { email: u['email'] } : {}) };
+  });
+}
+
+export function readOptions(value: XmlRpcValue | undefined): AmOptions {
+  const o: XmlRpcStruct = isStruct(value) ? value : {};
+  if (value !== undefined && value !== null && !isStruct(value)) throw new BadArgs('options must be a struct');
+  const leases = optionalString(o, 'list_leases') ?? 'resources';
+  if (!['resources', 'leases', 'all'].includes(leases)) {
+    throw new BadArgs(`option list_leases must be resources, leases or all, not '${leases}'`);
+  }
+  const end = o['geni_end_time'];
+  let endTime: Date | undefined;
+  if (end instanceof Date) endTime = end;
+  else if (typeof end === 'string' && end !== '') endTime = parseRfc3339(end, 'geni_end_time');
+  return {
+    rspecVersion: o['geni_rspec_version'] ?? o['rspec_version'] ?? undefined,
+    available: flag(o['geni_available']),
+    compressed: flag(o['geni_compressed']),
+    endTime,
+    users: readUsers(o['geni_users']),
+    bestEffort: flag(o['geni_best_effort']),
+    extendAlap: flag(o['geni_extend_alap']),
+    listLeases: leases as AmOptions['listLeases'],
+    cached: o['cached'] === undefined ? true : flag(o['cached']),
+    callId: optionalString(o, 'call_id'),
+    speakingFor: optionalString(o, 'geni_speaking_for'),
+    sliceUrn: optionalString(o, 'geni_slice_urn'),
+  };
+}
