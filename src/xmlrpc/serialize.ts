@@ -222,10 +222,32 @@ function checkedText(s: string, where: string): string {
 /** Escape text as Python does (`&`, `<`, `>`), plus CR (see the file comment). */
 function escape(s: string): string {
   if (!/[&<>\r]/.test(s)) return s;
-  // Four plain-string passes are several times faster in V8 than one pass with a callback.
-  let out = s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
-  if (out.includes('\r')) out = out.replaceAll('\r', '&#13;');
-  return out;
+  // A hand loop: several times faster in V8 than replace() with a regex or replaceAll chains
+  // on large values (RSpecs and credentials are escaped XML).
+  let out = '';
+  let last = 0;
+  for (let i = 0; i < s.length; i++) {
+    let entity: string;
+    switch (s.charCodeAt(i)) {
+      case 0x26:
+        entity = '&amp;';
+        break;
+      case 0x3c:
+        entity = '&lt;';
+        break;
+      case 0x3e:
+        entity = '&gt;';
+        break;
+      case 0x0d:
+        entity = '&#13;';
+        break;
+      default:
+        continue;
+    }
+    out += s.slice(last, i) + entity;
+    last = i + 1;
+  }
+  return out + s.slice(last);
 }
 
 /** base64 in lines of 76 characters, each ending in a newline (Python's base64.encodebytes). */
