@@ -42,16 +42,25 @@ export function authorizeAm(caller: AmCaller, opts: AmAuthOptions): VerifiedCred
   }
   let peerUrn = peerGid?.urn || undefined;
   if (opts.speakingFor) {
-    if (!peerGid) throw new CredentialMismatch('speaks-for needs the tool to connect with its certificate');
+    if (!peerGid)
+      throw new CredentialMismatch('speaks-for needs the tool to connect with its certificate');
     const abac = abacCredentialStrings(opts.credentials);
     if (abac.length === 0) {
-      throw new CredentialMismatch(`geni_speaking_for is ${opts.speakingFor}, but no speaks-for (geni_abac) credential was given`);
+      throw new CredentialMismatch(
+        `geni_speaking_for is ${opts.speakingFor}, but no speaks-for (geni_abac) credential was given`,
+      );
     }
     let user: Gid | undefined;
     let last: unknown;
     for (const xml of abac) {
       try {
-        user = verifySpeaksFor(xml, { tool: peerGid, speakingForUrn: opts.speakingFor, trust: opts.trust, now: caller.now, cache: opts.verifier.certificates });
+        user = verifySpeaksFor(xml, {
+          tool: peerGid,
+          speakingForUrn: opts.speakingFor,
+          trust: opts.trust,
+          now: caller.now,
+          cache: opts.verifier.certificates,
+        });
         break;
       } catch (e) {
         if (!(e instanceof GeniFault)) throw e;
@@ -75,11 +84,16 @@ export function authorizeAm(caller: AmCaller, opts: AmAuthOptions): VerifiedCred
           const slice = opts.sliceUrn!;
           let same = false;
           try {
-            same = cred.targetGid.type === 'slice' && Xrn.fromUrn(cred.targetUrn).equals(Xrn.fromUrn(slice));
+            same =
+              cred.targetGid.type === 'slice' &&
+              Xrn.fromUrn(cred.targetUrn).equals(Xrn.fromUrn(slice));
           } catch {
             same = false;
           }
-          if (!same) throw new CredentialMismatch(`the credential is for ${cred.targetUrn}, not for slice ${slice}`);
+          if (!same)
+            throw new CredentialMismatch(
+              `the credential is for ${cred.targetUrn}, not for slice ${slice}`,
+            );
         }
       : undefined,
   });

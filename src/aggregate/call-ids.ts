@@ -36,7 +36,8 @@ export class CallIdCache {
     if (this.answers.size >= this.maxEntries) {
       // Drop the oldest; entries are in insertion order.
       for (const [k, e] of this.answers) {
-        if (now.getTime() - e.at > CALL_ID_TTL_MS || this.answers.size >= this.maxEntries) this.answers.delete(k);
+        if (now.getTime() - e.at > CALL_ID_TTL_MS || this.answers.size >= this.maxEntries)
+          this.answers.delete(k);
         else break;
       }
     }

@@ -10,8 +10,18 @@ import type { XmlRpcStruct, XmlRpcValue } from '../xmlrpc/value.js';
 /** This implementation's short name in `code.am_type` (the Python SFA says 'sfa'). */
 export const AM_TYPE = 'sfa-ts';
 
-export function amSuccess(geniApi: number, value: XmlRpcValue, extra: XmlRpcStruct = {}): XmlRpcStruct {
-  return { geni_api: geniApi, code: { geni_code: 0, am_type: AM_TYPE, am_code: 0 }, value, output: '', ...extra };
+export function amSuccess(
+  geniApi: number,
+  value: XmlRpcValue,
+  extra: XmlRpcStruct = {},
+): XmlRpcStruct {
+  return {
+    geni_api: geniApi,
+    code: { geni_code: 0, am_type: AM_TYPE, am_code: 0 },
+    value,
+    output: '',
+    ...extra,
+  };
 }
 
 export function amFailure(geniApi: number, method: string, fault: GeniFault): XmlRpcStruct {

@@ -30,7 +30,9 @@ export interface AmOptions {
 }
 
 function isStruct(v: XmlRpcValue | undefined): v is XmlRpcStruct {
-  return !!v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) && !Buffer.isBuffer(v);
+  return (
+    !!v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) && !Buffer.isBuffer(v)
+  );
 }
 
 function flag(v: XmlRpcValue | undefined): boolean {
@@ -46,7 +48,8 @@ function optionalString(o: XmlRpcStruct, name: string): string | undefined {
 
 function readUsers(v: XmlRpcValue | undefined): GeniUser[] | undefined {
   if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v)) throw new BadArgs('option geni_users must be a list of {urn, keys} structs');
+  if (!Array.isArray(v))
+    throw new BadArgs('option geni_users must be a list of {urn, keys} structs');
   return v.map((u, i) => {
     if (!isStruct(u) || typeof u['urn'] !== 'string') {
       throw new BadArgs(`geni_users[${i}] must be a struct with a urn and keys`);
@@ -55,13 +58,18 @@ function readUsers(v: XmlRpcValue | undefined): GeniUser[] | undefined {
     if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) {
       throw new BadArgs(`geni_users[${i}].keys must be a list of public key strings`);
     }
-    return { urn: u['urn'], keys: keys as string[], ...(typeof u['email'] === 'string' ? { email: u['email'] } : {}) };
+    return {
+      urn: u['urn'],
+      keys: keys as string[],
+      ...(typeof u['email'] === 'string' ? { email: u['email'] } : {}),
+    };
   });
 }
 
 export function readOptions(value: XmlRpcValue | undefined): AmOptions {
   const o: XmlRpcStruct = isStruct(value) ? value : {};
-  if (value !== undefined && value !== null && !isStruct(value)) throw new BadArgs('options must be a struct');
+  if (value !== undefined && value !== null && !isStruct(value))
+    throw new BadArgs('options must be a struct');
   const leases = optionalString(o, 'list_leases') ?? 'resources';
   if (!['resources', 'leases', 'all'].includes(leases)) {
     throw new BadArgs(`option list_leases must be resources, leases or all, not '${leases}'`);

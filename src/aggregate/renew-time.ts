@@ -12,7 +12,9 @@ export function parseRenewTime(text: unknown, now: Date): Date {
   if (text instanceof Date) return text;
   if (typeof text === 'number' && Number.isFinite(text)) return new Date(text * 1000);
   if (typeof text !== 'string' || text.trim() === '') {
-    throw new BadArgs('the new expiry is missing: give an RFC 3339 time (2026-12-31T12:00:00Z), epoch seconds, or +Nd/+Nw/+Nm');
+    throw new BadArgs(
+      'the new expiry is missing: give an RFC 3339 time (2026-12-31T12:00:00Z), epoch seconds, or +Nd/+Nw/+Nm',
+    );
   }
   const t = text.trim();
   const rel = /^\+(\d{1,4})([dwm])$/.exec(t);

@@ -61,7 +61,10 @@ export function abacCredentialStrings(value: unknown): string[] {
     if (typeof item === 'string' && /<type>\s*abac\s*<\/type>/.test(item)) out.push(item);
     else if (item && typeof item === 'object' && !Array.isArray(item)) {
       const s = item as Record<string, unknown>;
-      if (String(s['geni_type'] ?? '').toLowerCase() === 'geni_abac' && typeof s['geni_value'] === 'string') {
+      if (
+        String(s['geni_type'] ?? '').toLowerCase() === 'geni_abac' &&
+        typeof s['geni_value'] === 'string'
+      ) {
         out.push(s['geni_value']);
       }
     }
@@ -108,7 +111,9 @@ export function authorize(opts: AuthorizeOptions): VerifiedCredential {
         );
       }
       if (opts.peerUrn && !sameUrn(opts.peerUrn, cred.ownerUrn)) {
-        throw new CredentialMismatch(`the credential belongs to ${cred.ownerUrn}, but the caller is ${opts.peerUrn}`);
+        throw new CredentialMismatch(
+          `the credential belongs to ${cred.ownerUrn}, but the caller is ${opts.peerUrn}`,
+        );
       }
       if (!canPerform(cred.privileges, opts.operation)) {
         throw new Forbidden(

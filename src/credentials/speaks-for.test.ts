@@ -27,7 +27,11 @@ const tool = principal('urn:publicid:IDN+ple+user+jfed', root);
 const other = principal('urn:publicid:IDN+ple+user+mallory', root);
 const trust = new TrustStore([root.gid]);
 
-function speaksFor(signer = user, forTool = tool, expires = new Date('2026-12-31T00:00:00Z')): string {
+function speaksFor(
+  signer = user,
+  forTool = tool,
+  expires = new Date('2026-12-31T00:00:00Z'),
+): string {
   return signCredentialDocument({
     rootAttributes: DEFAULT_ROOT_ATTRIBUTES,
     credentialXml: writeSpeaksForElement('ref0', signer.gid, forTool.gid, expires),
@@ -41,44 +45,82 @@ function speaksFor(signer = user, forTool = tool, expires = new Date('2026-12-31
 describe('speaks-for', () => {
   it('returns the user when the user says the tool speaks for them (and xmlsec1 agrees)', () => {
     const xml = speaksFor();
-    const u = verifySpeaksFor(xml, { tool: tool.gid, speakingForUrn: user.gid.urn, trust, now: NOW });
+    const u = verifySpeaksFor(xml, {
+      tool: tool.gid,
+      speakingForUrn: user.gid.urn,
+      trust,
+      now: NOW,
+    });
     expect(u.urn).toBe('urn:publicid:IDN+ple+user+alice');
     expect(xmlsec1Verify(xml, 'Sig_ref0', [root.gid.certPem], NOW).ok).toBe(true);
   });
 
   it('refuses another tool presenting it (CREDENTIAL_MISMATCH)', () => {
-    expect(() => verifySpeaksFor(speaksFor(), { tool: other.gid, speakingForUrn: user.gid.urn, trust, now: NOW })).toThrow(
-      expect.objectContaining({ geniCode: 22, message: expect.stringContaining('does not say that') }),
+    expect(() =>
+      verifySpeaksFor(speaksFor(), {
+        tool: other.gid,
+        speakingForUrn: user.gid.urn,
+        trust,
+        now: NOW,
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        geniCode: 22,
+        message: expect.stringContaining('does not say that'),
+      }),
     );
   });
 
   it('refuses a geni_speaking_for naming someone other than the signer', () => {
-    expect(() => verifySpeaksFor(speaksFor(), { tool: tool.gid, speakingForUrn: other.gid.urn, trust, now: NOW })).toThrow(
-      expect.objectContaining({ geniCode: 22 }),
-    );
+    expect(() =>
+      verifySpeaksFor(speaksFor(), {
+        tool: tool.gid,
+        speakingForUrn: other.gid.urn,
+        trust,
+        now: NOW,
+      }),
+    ).toThrow(expect.objectContaining({ geniCode: 22 }));
   });
 
   it('refuses a statement signed by the tool itself, claiming to be the user', () => {
     // mallory signs "alice.speaks_for_alice <- tool": the signer is mallory, not alice.
-    expect(() => verifySpeaksFor(speaksFor(other), { tool: tool.gid, speakingForUrn: user.gid.urn, trust, now: NOW })).toThrow(
-      expect.objectContaining({ geniCode: 22 }),
-    );
+    expect(() =>
+      verifySpeaksFor(speaksFor(other), {
+        tool: tool.gid,
+        speakingForUrn: user.gid.urn,
+        trust,
+        now: NOW,
+      }),
+    ).toThrow(expect.objectContaining({ geniCode: 22 }));
   });
 
   it('refuses an expired or tampered statement', () => {
     expect(() =>
-      verifySpeaksFor(speaksFor(user, tool, new Date('2026-11-20T00:00:00Z')), { tool: tool.gid, speakingForUrn: user.gid.urn, trust, now: NOW }),
+      verifySpeaksFor(speaksFor(user, tool, new Date('2026-11-20T00:00:00Z')), {
+        tool: tool.gid,
+        speakingForUrn: user.gid.urn,
+        trust,
+        now: NOW,
+      }),
     ).toThrow(expect.objectContaining({ geniCode: 21 }));
-    const tampered = speaksFor().replace(/<keyid>([0-9a-f])/g, (m, c: string) => `<keyid>${c === 'a' ? 'b' : 'a'}`);
-    expect(() => verifySpeaksFor(tampered, { tool: tool.gid, speakingForUrn: user.gid.urn, trust, now: NOW })).toThrow(
-      expect.objectContaining({ geniCode: 20 }),
+    const tampered = speaksFor().replace(
+      /<keyid>([0-9a-f])/g,
+      (_m, c: string) => `<keyid>${c === 'a' ? 'b' : 'a'}`,
     );
+    expect(() =>
+      verifySpeaksFor(tampered, { tool: tool.gid, speakingForUrn: user.gid.urn, trust, now: NOW }),
+    ).toThrow(expect.objectContaining({ geniCode: 20 }));
   });
 
   it('refuses a user certificate that does not chain to a trusted root', () => {
     const stranger = principal('urn:publicid:IDN+ple+user+alice');
-    expect(() => verifySpeaksFor(speaksFor(stranger), { tool: tool.gid, speakingForUrn: user.gid.urn, trust, now: NOW })).toThrow(
-      expect.objectContaining({ geniCode: 23 }),
-    );
+    expect(() =>
+      verifySpeaksFor(speaksFor(stranger), {
+        tool: tool.gid,
+        speakingForUrn: user.gid.urn,
+        trust,
+        now: NOW,
+      }),
+    ).toThrow(expect.objectContaining({ geniCode: 23 }));
   });
 });

@@ -62,7 +62,8 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
  * {@link XmlRpcCallError}: XmlRpcFaultError (faultCode, faultString) for a fault,
  * XmlRpcTimeoutError, XmlRpcConnectionError (refused, reset, TLS failure…), XmlRpcHttpError
  * (status other than 200), XmlRpcResponseError (not XML-RPC) or XmlRpcServerRejectedError.
- * A bad `url` or a value that cannot be written throws synchronously-rejected TypeErrors.
+ * A bad `url` (TypeError) or a value that cannot be written (XmlRpcSerializeError) rejects
+ * before anything is sent; these are the caller's bugs, not XmlRpcCallErrors.
  */
 export function xmlRpcCall(
   url: string,
