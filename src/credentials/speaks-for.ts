@@ -113,7 +113,7 @@ export function verifySpeaksFor(xml: string, opts: SpeaksForOptions): Gid {
   if (expires.getTime() <= opts.now.getTime()) {
     throw new CredentialExpired(`the speaks-for credential expired at ${formatRfc3339(expires)}`);
   }
-  let sameUser = false;
+  let sameUser: boolean;
   try {
     sameUser = Xrn.fromUrn(opts.speakingForUrn).equals(Xrn.fromUrn(user.urn));
   } catch {
