@@ -11,7 +11,7 @@ import { Gid } from '../credentials/gid.js';
 import { verifySpeaksFor } from '../credentials/speaks-for.js';
 import type { CredentialVerifier } from '../credentials/verifier.js';
 import type { VerifiedCredential } from '../credentials/verify-credential.js';
-import { Xrn } from '../credentials/xrn.js';
+import { sameUrn } from '../credentials/xrn.js';
 import type { XmlRpcValue } from '../xmlrpc/value.js';
 
 export interface AmCaller {
@@ -82,14 +82,7 @@ export function authorizeAm(caller: AmCaller, opts: AmAuthOptions): VerifiedCred
     accept: opts.sliceUrn
       ? (cred) => {
           const slice = opts.sliceUrn!;
-          let same = false;
-          try {
-            same =
-              cred.targetGid.type === 'slice' &&
-              Xrn.fromUrn(cred.targetUrn).equals(Xrn.fromUrn(slice));
-          } catch {
-            same = false;
-          }
+          const same = cred.targetGid.type === 'slice' && sameUrn(cred.targetUrn, slice);
           if (!same)
             throw new CredentialMismatch(
               `the credential is for ${cred.targetUrn}, not for slice ${slice}`,

@@ -8,15 +8,7 @@ import { sameKey } from './keys.js';
 import { canPerform } from './privileges.js';
 import type { CredentialVerifier } from './verifier.js';
 import type { VerifiedCredential } from './verify-credential.js';
-import { Xrn } from './xrn.js';
-
-function sameUrn(a: string, b: string): boolean {
-  try {
-    return Xrn.fromUrn(a).equals(Xrn.fromUrn(b));
-  } catch {
-    return false;
-  }
-}
+import { sameUrn } from './xrn.js';
 
 /** The credential types this implementation reads (others in a list are skipped, not fatal). */
 const SFA_TYPES = new Set(['geni_sfa']);

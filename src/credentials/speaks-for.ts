@@ -19,7 +19,7 @@ import { spkiDer } from './keys.js';
 import { digestMatches, readSignatureElement, signatureValueMatches } from './signature.js';
 import { formatRfc3339, parseRfc3339 } from './time.js';
 import { childElements, parseXml, textOf, XML_NS } from './xml.js';
-import { Xrn } from './xrn.js';
+import { sameUrn } from './xrn.js';
 
 /** The key id ABAC uses for a certificate: its subjectKeyIdentifier, else the SHA-1 key hash. */
 export function abacKeyId(gid: Gid): string {
@@ -113,12 +113,7 @@ export function verifySpeaksFor(xml: string, opts: SpeaksForOptions): Gid {
   if (expires.getTime() <= opts.now.getTime()) {
     throw new CredentialExpired(`the speaks-for credential expired at ${formatRfc3339(expires)}`);
   }
-  let sameUser: boolean;
-  try {
-    sameUser = Xrn.fromUrn(opts.speakingForUrn).equals(Xrn.fromUrn(user.urn));
-  } catch {
-    sameUser = false;
-  }
+  const sameUser = sameUrn(opts.speakingForUrn, user.urn);
   if (!sameUser) {
     throw new CredentialMismatch(
       `geni_speaking_for is ${opts.speakingForUrn}, but the speaks-for credential was signed by ${user.urn || user.label}`,

@@ -28,7 +28,7 @@ import {
 } from './signature.js';
 import { formatRfc3339 } from './time.js';
 import { childElements, parseXml, XML_NS } from './xml.js';
-import { isAuthorityType, isHrnPrefix, Xrn } from './xrn.js';
+import { isAuthorityType, isHrnPrefix, sameUrn } from './xrn.js';
 
 /** A delegation chain longer than this is refused (SFA chains are one or two deep). */
 const MAX_CHAIN = 8;
@@ -319,14 +319,5 @@ function checkRootSigner(link: ChainLink): void {
     throw new CredentialSignerUntrusted(
       `credential ${link.refid} for ${target.urn} is signed by ${signer.urn}, which is not an authority over it`,
     );
-  }
-}
-
-function sameUrn(a: string, b: string): boolean {
-  if (a === b) return true;
-  try {
-    return Xrn.fromUrn(a).equals(Xrn.fromUrn(b));
-  } catch {
-    return false;
   }
 }

@@ -481,3 +481,13 @@ export function urnToPublicId(urn: string): string {
   }
   return out;
 }
+
+/** True when `a` and `b` are URNs naming the same object; false for anything malformed. */
+export function sameUrn(a: string, b: string): boolean {
+  if (a === b) return true;
+  try {
+    return Xrn.fromUrn(a).equals(Xrn.fromUrn(b));
+  } catch {
+    return false;
+  }
+}

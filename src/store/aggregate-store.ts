@@ -1,0 +1,1143 @@
+/**
+ * The aggregate manager's resources and reservations: sites, nodes and their tags, nodegroups,
+ * slices, slivers, leases and port reservations. Its own database file (`aggregate.db`), apart
+ * from the registry's: the two services share nothing but the process.
+ *
+ * The store is a typed mirror of the tables; the decisions (admission, placement, expiry) are
+ * the engine's (`src/aggregate/engine`). The schema still refuses what must never happen
+ * whatever the code does: two slices holding overlapping leases on one node, or overlapping
+ * port ranges of one protocol on one node (triggers), a sliver id reused (AUTOINCREMENT), a
+ * date that would not sort as text (CHECK).
+ *
+ * Every date is RFC 3339 UTC without fractions (`formatUtc`), so text order is time order and
+ * `expires > ?` compares instants.
+ */
+import type { Statement } from 'better-sqlite3';
+import {
+  formatUtc,
+  openDatabase,
+  parseUtc,
+  runMigrations,
+  writeTransaction,
+  type Database,
+  type Migration,
+} from './database.js';
+
+/** PlanetLab boot states; only `boot` nodes take slivers. */
+export const BOOT_STATES = [
+  'boot',
+  'safeboot',
+  'reinstall',
+  'failboot',
+  'disabled',
+  'down',
+] as const;
+export type BootState = (typeof BOOT_STATES)[number];
+
+/** GENI allocation states kept in the table; a deleted sliver's row is removed. */
+export const ALLOCATION_STATES = ['geni_allocated', 'geni_provisioned'] as const;
+export type StoredAllocationState = (typeof ALLOCATION_STATES)[number];
+
+export const OPERATIONAL_STATES = [
+  'geni_pending_allocation',
+  'geni_notready',
+  'geni_configuring',
+  'geni_stopping',
+  'geni_ready',
+  'geni_failed',
+] as const;
+export type OperationalState = (typeof OPERATIONAL_STATES)[number];
+
+export const PORT_PROTOCOLS = ['tcp', 'udp'] as const;
+export type PortProtocol = (typeof PORT_PROTOCOLS)[number];
+
+/**
+ * `reservation`: a time slot the slice asked for (an RSpec lease).
+ * `hold`: the implicit lease of a sliver on an exclusive node that came without reservations:
+ * it holds the node for the sliver's whole life, [created, expires), and follows its expiry.
+ */
+export type LeaseKind = 'reservation' | 'hold';
+
+/** Linux's limit on a user name, which a slice's login name becomes on every node. */
+export const MAX_LOGIN_NAME_LENGTH = 32;
+
+const list = (values: readonly string[]): string => values.map((v) => `'${v}'`).join(', ');
+/** Only formatUtc's shape sorts as time: refuse anything else at the door. */
+const isDate = (column: string): string =>
+  `${column} GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]Z'`;
+const TAG_NAME_CHECK = `length(name) BETWEEN 1 AND 64 AND name NOT GLOB '*[^A-Za-z0-9_.-]*'`;
+
+/** Refuse an insert or update that would give a second slice an overlapping range. */
+function overlapTriggers(table: string, overlap: string, message: string): string {
+  return ['INSERT', 'UPDATE']
+    .map(
+      (event) => `
+      CREATE TRIGGER ${table}_no_overlap_${event.toLowerCase()} BEFORE ${event} ON ${table}
+      WHEN EXISTS (SELECT 1 FROM ${table} o
+                    WHERE o.node_id = NEW.node_id AND o.slice_id <> NEW.slice_id
+                      AND o.id IS NOT NEW.id AND ${overlap})
+      BEGIN SELECT RAISE(ABORT, '${message}'); END;`,
+    )
+    .join('\n');
+}
+
+/** The aggregate's schema. Append new migrations; never edit an applied one. */
+export const AGGREGATE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'aggregate sites, nodes, tags, nodegroups, slices, slivers, leases, ports',
+    up: `
+      CREATE TABLE sites (
+        id INTEGER PRIMARY KEY,
+        login_base TEXT NOT NULL UNIQUE
+          CHECK (length(login_base) BETWEEN 1 AND 20 AND login_base NOT GLOB '*[^a-z0-9]*'),
+        name TEXT NOT NULL CHECK (name <> ''),
+        hrn TEXT NOT NULL UNIQUE,
+        country TEXT,
+        city TEXT,
+        latitude REAL CHECK (latitude BETWEEN -90 AND 90),
+        longitude REAL CHECK (longitude BETWEEN -180 AND 180)
+      ) STRICT;
+
+      CREATE TABLE nodes (
+        id INTEGER PRIMARY KEY,
+        hostname TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (hostname <> ''),
+        site_id INTEGER NOT NULL REFERENCES sites (id) ON DELETE RESTRICT,
+        hrn TEXT NOT NULL UNIQUE,
+        urn TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        boot_state TEXT NOT NULL CHECK (boot_state IN (${list(BOOT_STATES)})),
+        exclusive INTEGER NOT NULL CHECK (exclusive IN (0, 1)),
+        max_slivers INTEGER NOT NULL CHECK (max_slivers >= 0),
+        cpu_shares INTEGER NOT NULL CHECK (cpu_shares >= 0),
+        load_average REAL NOT NULL DEFAULT 0 CHECK (load_average >= 0),
+        checks_up INTEGER NOT NULL DEFAULT 0 CHECK (checks_up >= 0),
+        checks_down INTEGER NOT NULL DEFAULT 0 CHECK (checks_down >= 0),
+        hardware_type TEXT NOT NULL CHECK (hardware_type <> '')
+      ) STRICT;
+      CREATE INDEX nodes_site ON nodes (site_id);
+
+      CREATE TABLE node_tags (
+        node_id INTEGER NOT NULL REFERENCES nodes (id) ON DELETE CASCADE,
+        name TEXT NOT NULL CHECK (${TAG_NAME_CHECK}),
+        value TEXT NOT NULL,
+        PRIMARY KEY (node_id, name)
+      ) STRICT;
+
+      CREATE TABLE nodegroups (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (${TAG_NAME_CHECK})
+      ) STRICT;
+      CREATE TABLE nodegroup_members (
+        nodegroup_id INTEGER NOT NULL REFERENCES nodegroups (id) ON DELETE CASCADE,
+        node_id INTEGER NOT NULL REFERENCES nodes (id) ON DELETE CASCADE,
+        PRIMARY KEY (nodegroup_id, node_id)
+      ) STRICT;
+      CREATE INDEX nodegroup_members_node ON nodegroup_members (node_id);
+      CREATE TABLE nodegroup_tags (
+        nodegroup_id INTEGER NOT NULL REFERENCES nodegroups (id) ON DELETE CASCADE,
+        name TEXT NOT NULL CHECK (${TAG_NAME_CHECK}),
+        value TEXT NOT NULL,
+        PRIMARY KEY (nodegroup_id, name)
+      ) STRICT;
+
+      CREATE TABLE slices (
+        id INTEGER PRIMARY KEY,
+        -- Authorities are case-insensitive in GENI, and the login name folds case anyway.
+        urn TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        login_name TEXT NOT NULL UNIQUE CHECK (
+          length(login_name) BETWEEN 3 AND ${MAX_LOGIN_NAME_LENGTH}
+          AND login_name GLOB '?*_?*' AND login_name NOT GLOB '*[^a-z0-9_]*'),
+        created TEXT NOT NULL CHECK (${isDate('created')}),
+        expires TEXT NOT NULL CHECK (${isDate('expires')}),
+        shutdown TEXT CHECK (shutdown IS NULL OR ${isDate('shutdown')})
+      ) STRICT;
+      CREATE INDEX slices_expires ON slices (expires);
+
+      CREATE TABLE slice_users (
+        slice_id INTEGER NOT NULL REFERENCES slices (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        urn TEXT NOT NULL CHECK (urn <> ''),
+        email TEXT,
+        keys TEXT NOT NULL CHECK (json_valid(keys) AND json_type(keys) = 'array'),
+        PRIMARY KEY (slice_id, position),
+        UNIQUE (slice_id, urn)
+      ) STRICT;
+
+      -- AUTOINCREMENT: a sliver id, hence its URN, is never given twice, even after a delete.
+      CREATE TABLE slivers (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        slice_id INTEGER NOT NULL REFERENCES slices (id) ON DELETE RESTRICT,
+        node_id INTEGER NOT NULL REFERENCES nodes (id) ON DELETE RESTRICT,
+        client_id TEXT NOT NULL CHECK (client_id <> ''),
+        allocation_state TEXT NOT NULL CHECK (allocation_state IN (${list(ALLOCATION_STATES)})),
+        operational_state TEXT NOT NULL CHECK (operational_state IN (${list(OPERATIONAL_STATES)})),
+        exclusive INTEGER NOT NULL CHECK (exclusive IN (0, 1)),
+        cpu_share INTEGER NOT NULL CHECK (cpu_share >= 1),
+        attributes TEXT NOT NULL CHECK (json_valid(attributes) AND json_type(attributes) = 'array'),
+        initscripts TEXT NOT NULL CHECK (json_valid(initscripts) AND json_type(initscripts) = 'array'),
+        created TEXT NOT NULL CHECK (${isDate('created')}),
+        expires TEXT NOT NULL CHECK (${isDate('expires')} AND expires > created),
+        -- One sliver per slice per node; client ids name slivers in the slice's manifest.
+        UNIQUE (slice_id, node_id),
+        UNIQUE (slice_id, client_id)
+      ) STRICT;
+      CREATE INDEX slivers_node ON slivers (node_id);
+      CREATE INDEX slivers_expires ON slivers (expires);
+
+      -- Every lease belongs to a sliver of its slice on its node, and goes with it.
+      CREATE TABLE leases (
+        id INTEGER PRIMARY KEY,
+        node_id INTEGER NOT NULL REFERENCES nodes (id) ON DELETE CASCADE,
+        slice_id INTEGER NOT NULL REFERENCES slices (id) ON DELETE CASCADE,
+        sliver_id INTEGER NOT NULL REFERENCES slivers (id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('reservation', 'hold')),
+        start_time TEXT NOT NULL CHECK (${isDate('start_time')}),
+        end_time TEXT NOT NULL CHECK (${isDate('end_time')} AND end_time > start_time)
+      ) STRICT;
+      CREATE INDEX leases_node ON leases (node_id, end_time);
+      CREATE INDEX leases_sliver ON leases (sliver_id);
+      CREATE UNIQUE INDEX leases_one_hold ON leases (sliver_id) WHERE kind = 'hold';
+      ${overlapTriggers(
+        'leases',
+        'o.start_time < NEW.end_time AND NEW.start_time < o.end_time',
+        'lease overlaps a lease of another slice on the same node',
+      )}
+
+      CREATE TABLE port_reservations (
+        id INTEGER PRIMARY KEY,
+        sliver_id INTEGER NOT NULL REFERENCES slivers (id) ON DELETE CASCADE,
+        node_id INTEGER NOT NULL REFERENCES nodes (id) ON DELETE CASCADE,
+        slice_id INTEGER NOT NULL REFERENCES slices (id) ON DELETE CASCADE,
+        proto TEXT NOT NULL CHECK (proto IN (${list(PORT_PROTOCOLS)})),
+        port_from INTEGER NOT NULL CHECK (port_from BETWEEN 1 AND 65535),
+        port_to INTEGER NOT NULL CHECK (port_to BETWEEN port_from AND 65535)
+      ) STRICT;
+      CREATE INDEX port_reservations_node ON port_reservations (node_id, proto);
+      CREATE INDEX port_reservations_sliver ON port_reservations (sliver_id);
+      ${overlapTriggers(
+        'port_reservations',
+        'o.proto = NEW.proto AND o.port_from <= NEW.port_to AND NEW.port_from <= o.port_to',
+        'port range overlaps a reservation of another slice on the same node',
+      )}
+    `,
+  },
+];
+
+// ---- Rows ----
+
+export interface SiteRow {
+  id: number;
+  /** PlanetLab's short site name, lower-case alphanumerics (`inria`). */
+  loginBase: string;
+  name: string;
+  hrn: string;
+  country: string | null;
+  city: string | null;
+  latitude: number | null;
+  longitude: number | null;
+}
+
+export interface NodeRow {
+  id: number;
+  hostname: string;
+  siteId: number;
+  siteLoginBase: string;
+  hrn: string;
+  urn: string;
+  bootState: BootState;
+  /** Reservable: one slice at a time (see LeaseKind). */
+  exclusive: boolean;
+  maxSlivers: number;
+  cpuShares: number;
+  loadAverage: number;
+  checksUp: number;
+  checksDown: number;
+  hardwareType: string;
+}
+
+export interface Tag {
+  name: string;
+  value: string;
+}
+
+export interface NodegroupRow {
+  id: number;
+  name: string;
+}
+
+export interface SliceRow {
+  id: number;
+  urn: string;
+  loginName: string;
+  created: Date;
+  expires: Date;
+  /** When the slice was shut down (GENI Shutdown); null while it runs. */
+  shutdown: Date | null;
+}
+
+/** An SSH account on the slice's slivers, from `geni_users`. */
+export interface SliceUser {
+  urn: string;
+  keys: string[];
+  email?: string;
+}
+
+export interface SliverRow {
+  id: number;
+  sliceId: number;
+  sliceUrn: string;
+  loginName: string;
+  nodeId: number;
+  hostname: string;
+  clientId: string;
+  allocationState: StoredAllocationState;
+  operationalState: OperationalState;
+  exclusive: boolean;
+  cpuShare: number;
+  /** The request's own attributes, as asked (tags are resolved when read, see engine/tags.ts). */
+  attributes: Tag[];
+  initscripts: string[];
+  created: Date;
+  expires: Date;
+}
+
+export interface LeaseRow {
+  id: number;
+  nodeId: number;
+  hostname: string;
+  sliceId: number;
+  sliceUrn: string;
+  sliverId: number;
+  kind: LeaseKind;
+  start: Date;
+  end: Date;
+}
+
+export interface PortRow {
+  id: number;
+  sliverId: number;
+  nodeId: number;
+  sliceId: number;
+  sliceUrn: string;
+  proto: PortProtocol;
+  from: number;
+  to: number;
+}
+
+// ---- Inputs ----
+
+export type SiteInput = Omit<SiteRow, 'id'>;
+export type NodeInput = Omit<NodeRow, 'id' | 'siteId' | 'siteLoginBase'> & { siteId: number };
+export interface NewSliver {
+  sliceId: number;
+  nodeId: number;
+  clientId: string;
+  allocationState: StoredAllocationState;
+  operationalState: OperationalState;
+  exclusive: boolean;
+  cpuShare: number;
+  attributes: readonly Tag[];
+  initscripts: readonly string[];
+  created: Date;
+  expires: Date;
+}
+
+// ---- Database rows ----
+
+interface DbSite {
+  id: number;
+  login_base: string;
+  name: string;
+  hrn: string;
+  country: string | null;
+  city: string | null;
+  latitude: number | null;
+  longitude: number | null;
+}
+interface DbNode {
+  id: number;
+  hostname: string;
+  site_id: number;
+  login_base: string;
+  hrn: string;
+  urn: string;
+  boot_state: BootState;
+  exclusive: number;
+  max_slivers: number;
+  cpu_shares: number;
+  load_average: number;
+  checks_up: number;
+  checks_down: number;
+  hardware_type: string;
+}
+interface DbSlice {
+  id: number;
+  urn: string;
+  login_name: string;
+  created: string;
+  expires: string;
+  shutdown: string | null;
+}
+interface DbSliver {
+  id: number;
+  slice_id: number;
+  slice_urn: string;
+  login_name: string;
+  node_id: number;
+  hostname: string;
+  client_id: string;
+  allocation_state: StoredAllocationState;
+  operational_state: OperationalState;
+  exclusive: number;
+  cpu_share: number;
+  attributes: string;
+  initscripts: string;
+  created: string;
+  expires: string;
+}
+interface DbLease {
+  id: number;
+  node_id: number;
+  hostname: string;
+  slice_id: number;
+  slice_urn: string;
+  sliver_id: number;
+  kind: LeaseKind;
+  start_time: string;
+  end_time: string;
+}
+interface DbPort {
+  id: number;
+  sliver_id: number;
+  node_id: number;
+  slice_id: number;
+  slice_urn: string;
+  proto: PortProtocol;
+  port_from: number;
+  port_to: number;
+}
+
+const toSite = (r: DbSite): SiteRow => ({
+  id: r.id,
+  loginBase: r.login_base,
+  name: r.name,
+  hrn: r.hrn,
+  country: r.country,
+  city: r.city,
+  latitude: r.latitude,
+  longitude: r.longitude,
+});
+const toNode = (r: DbNode): NodeRow => ({
+  id: r.id,
+  hostname: r.hostname,
+  siteId: r.site_id,
+  siteLoginBase: r.login_base,
+  hrn: r.hrn,
+  urn: r.urn,
+  bootState: r.boot_state,
+  exclusive: r.exclusive === 1,
+  maxSlivers: r.max_slivers,
+  cpuShares: r.cpu_shares,
+  loadAverage: r.load_average,
+  checksUp: r.checks_up,
+  checksDown: r.checks_down,
+  hardwareType: r.hardware_type,
+});
+const toSlice = (r: DbSlice): SliceRow => ({
+  id: r.id,
+  urn: r.urn,
+  loginName: r.login_name,
+  created: parseUtc(r.created, 'slices.created'),
+  expires: parseUtc(r.expires, 'slices.expires'),
+  shutdown: r.shutdown === null ? null : parseUtc(r.shutdown, 'slices.shutdown'),
+});
+const toSliver = (r: DbSliver): SliverRow => ({
+  id: r.id,
+  sliceId: r.slice_id,
+  sliceUrn: r.slice_urn,
+  loginName: r.login_name,
+  nodeId: r.node_id,
+  hostname: r.hostname,
+  clientId: r.client_id,
+  allocationState: r.allocation_state,
+  operationalState: r.operational_state,
+  exclusive: r.exclusive === 1,
+  cpuShare: r.cpu_share,
+  attributes: JSON.parse(r.attributes) as Tag[],
+  initscripts: JSON.parse(r.initscripts) as string[],
+  created: parseUtc(r.created, 'slivers.created'),
+  expires: parseUtc(r.expires, 'slivers.expires'),
+});
+const toLease = (r: DbLease): LeaseRow => ({
+  id: r.id,
+  nodeId: r.node_id,
+  hostname: r.hostname,
+  sliceId: r.slice_id,
+  sliceUrn: r.slice_urn,
+  sliverId: r.sliver_id,
+  kind: r.kind,
+  start: parseUtc(r.start_time, 'leases.start_time'),
+  end: parseUtc(r.end_time, 'leases.end_time'),
+});
+const toPort = (r: DbPort): PortRow => ({
+  id: r.id,
+  sliverId: r.sliver_id,
+  nodeId: r.node_id,
+  sliceId: r.slice_id,
+  sliceUrn: r.slice_urn,
+  proto: r.proto,
+  from: r.port_from,
+  to: r.port_to,
+});
+
+const NODE_SELECT = `SELECT n.id, n.hostname, n.site_id, s.login_base, n.hrn, n.urn, n.boot_state,
+  n.exclusive, n.max_slivers, n.cpu_shares, n.load_average, n.checks_up, n.checks_down,
+  n.hardware_type FROM nodes n JOIN sites s ON s.id = n.site_id`;
+const SLICE_COLUMNS = 'id, urn, login_name, created, expires, shutdown';
+const SLIVER_SELECT = `SELECT v.id, v.slice_id, sl.urn AS slice_urn, sl.login_name, v.node_id,
+  n.hostname, v.client_id, v.allocation_state, v.operational_state, v.exclusive, v.cpu_share,
+  v.attributes, v.initscripts, v.created, v.expires
+  FROM slivers v JOIN slices sl ON sl.id = v.slice_id JOIN nodes n ON n.id = v.node_id`;
+const LEASE_SELECT = `SELECT l.id, l.node_id, n.hostname, l.slice_id, sl.urn AS slice_urn,
+  l.sliver_id, l.kind, l.start_time, l.end_time
+  FROM leases l JOIN slices sl ON sl.id = l.slice_id JOIN nodes n ON n.id = l.node_id`;
+const PORT_SELECT = `SELECT p.id, p.sliver_id, p.node_id, p.slice_id, sl.urn AS slice_urn,
+  p.proto, p.port_from, p.port_to FROM port_reservations p JOIN slices sl ON sl.id = p.slice_id`;
+
+/** The aggregate's tables behind a typed API. Every method is synchronous. */
+export class AggregateStore {
+  private readonly stmt;
+
+  /**
+   * Wrap an open database whose schema includes AGGREGATE_MIGRATIONS (use `open` unless the
+   * connection is shared).
+   */
+  constructor(readonly db: Database) {
+    const p = <P extends unknown[], R = unknown>(sql: string): Statement<P, R> =>
+      db.prepare<P, R>(sql);
+    this.stmt = {
+      siteByLoginBase: p<[string], DbSite>('SELECT * FROM sites WHERE login_base = ?'),
+      siteById: p<[number], DbSite>('SELECT * FROM sites WHERE id = ?'),
+      sites: p<[], DbSite>('SELECT * FROM sites ORDER BY login_base'),
+      upsertSite: p<
+        [string, string, string, string | null, string | null, number | null, number | null]
+      >(
+        `INSERT INTO sites (login_base, name, hrn, country, city, latitude, longitude)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (login_base) DO UPDATE SET name = excluded.name, hrn = excluded.hrn,
+           country = excluded.country, city = excluded.city, latitude = excluded.latitude,
+           longitude = excluded.longitude`,
+      ),
+      deleteSite: p<[number]>('DELETE FROM sites WHERE id = ?'),
+
+      nodeByHostname: p<[string], DbNode>(`${NODE_SELECT} WHERE n.hostname = ? COLLATE NOCASE`),
+      nodeByUrn: p<[string], DbNode>(`${NODE_SELECT} WHERE n.urn = ? COLLATE NOCASE`),
+      nodeById: p<[number], DbNode>(`${NODE_SELECT} WHERE n.id = ?`),
+      nodes: p<[], DbNode>(`${NODE_SELECT} ORDER BY n.hostname`),
+      upsertNode: p<unknown[]>(
+        `INSERT INTO nodes (hostname, site_id, hrn, urn, boot_state, exclusive, max_slivers,
+           cpu_shares, load_average, checks_up, checks_down, hardware_type)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (hostname) DO UPDATE SET site_id = excluded.site_id, hrn = excluded.hrn,
+           urn = excluded.urn, boot_state = excluded.boot_state, exclusive = excluded.exclusive,
+           max_slivers = excluded.max_slivers, cpu_shares = excluded.cpu_shares,
+           load_average = excluded.load_average, checks_up = excluded.checks_up,
+           checks_down = excluded.checks_down, hardware_type = excluded.hardware_type`,
+      ),
+      updateNodeStatus: p<[string, number, number, number, number]>(
+        `UPDATE nodes SET boot_state = ?, load_average = ?, checks_up = ?, checks_down = ?
+           WHERE id = ?`,
+      ),
+      deleteNode: p<[number]>('DELETE FROM nodes WHERE id = ?'),
+
+      nodeTags: p<[number], Tag>(
+        'SELECT name, value FROM node_tags WHERE node_id = ? ORDER BY name',
+      ),
+      allNodeTags: p<[], Tag & { node_id: number }>(
+        'SELECT node_id, name, value FROM node_tags ORDER BY node_id, name',
+      ),
+      setNodeTag: p<[number, string, string]>(
+        `INSERT INTO node_tags (node_id, name, value) VALUES (?, ?, ?)
+         ON CONFLICT (node_id, name) DO UPDATE SET value = excluded.value`,
+      ),
+      deleteNodeTag: p<[number, string]>('DELETE FROM node_tags WHERE node_id = ? AND name = ?'),
+      deleteNodeTags: p<[number]>('DELETE FROM node_tags WHERE node_id = ?'),
+
+      nodegroupByName: p<[string], NodegroupRow>(
+        'SELECT id, name FROM nodegroups WHERE name = ? COLLATE NOCASE',
+      ),
+      nodegroups: p<[], NodegroupRow>('SELECT id, name FROM nodegroups ORDER BY name'),
+      insertNodegroup: p<[string]>(
+        'INSERT INTO nodegroups (name) VALUES (?) ON CONFLICT (name) DO NOTHING',
+      ),
+      deleteNodegroup: p<[number]>('DELETE FROM nodegroups WHERE id = ?'),
+      nodegroupTags: p<[number], Tag>(
+        'SELECT name, value FROM nodegroup_tags WHERE nodegroup_id = ? ORDER BY name',
+      ),
+      setNodegroupTag: p<[number, string, string]>(
+        `INSERT INTO nodegroup_tags (nodegroup_id, name, value) VALUES (?, ?, ?)
+         ON CONFLICT (nodegroup_id, name) DO UPDATE SET value = excluded.value`,
+      ),
+      deleteNodegroupTag: p<[number, string]>(
+        'DELETE FROM nodegroup_tags WHERE nodegroup_id = ? AND name = ?',
+      ),
+      deleteNodegroupTags: p<[number]>('DELETE FROM nodegroup_tags WHERE nodegroup_id = ?'),
+      nodegroupMembers: p<[number], { hostname: string }>(
+        `SELECT n.hostname FROM nodegroup_members m JOIN nodes n ON n.id = m.node_id
+           WHERE m.nodegroup_id = ? ORDER BY n.hostname`,
+      ),
+      addMember: p<[number, number]>(
+        `INSERT INTO nodegroup_members (nodegroup_id, node_id) VALUES (?, ?)
+         ON CONFLICT DO NOTHING`,
+      ),
+      removeMember: p<[number, number]>(
+        'DELETE FROM nodegroup_members WHERE nodegroup_id = ? AND node_id = ?',
+      ),
+      deleteMembers: p<[number]>('DELETE FROM nodegroup_members WHERE nodegroup_id = ?'),
+      groupsOfNode: p<[number], NodegroupRow>(
+        `SELECT g.id, g.name FROM nodegroup_members m JOIN nodegroups g ON g.id = m.nodegroup_id
+           WHERE m.node_id = ? ORDER BY g.name`,
+      ),
+      allMemberships: p<[], { node_id: number; name: string }>(
+        `SELECT m.node_id, g.name FROM nodegroup_members m
+           JOIN nodegroups g ON g.id = m.nodegroup_id ORDER BY m.node_id, g.name`,
+      ),
+      groupTagsOfNode: p<[number], Tag & { nodegroup: string }>(
+        `SELECT g.name AS nodegroup, t.name, t.value FROM nodegroup_members m
+           JOIN nodegroups g ON g.id = m.nodegroup_id
+           JOIN nodegroup_tags t ON t.nodegroup_id = g.id
+           WHERE m.node_id = ? ORDER BY g.name, t.name`,
+      ),
+
+      sliceByUrn: p<[string], DbSlice>(
+        `SELECT ${SLICE_COLUMNS} FROM slices WHERE urn = ? COLLATE NOCASE`,
+      ),
+      sliceByLoginName: p<[string], DbSlice>(
+        `SELECT ${SLICE_COLUMNS} FROM slices WHERE login_name = ?`,
+      ),
+      sliceById: p<[number], DbSlice>(`SELECT ${SLICE_COLUMNS} FROM slices WHERE id = ?`),
+      slices: p<[], DbSlice>(`SELECT ${SLICE_COLUMNS} FROM slices ORDER BY id`),
+      insertSlice: p<[string, string, string, string]>(
+        'INSERT INTO slices (urn, login_name, created, expires) VALUES (?, ?, ?, ?)',
+      ),
+      setSliceExpires: p<[string, number]>('UPDATE slices SET expires = ? WHERE id = ?'),
+      setSliceShutdown: p<[string | null, number]>('UPDATE slices SET shutdown = ? WHERE id = ?'),
+      deleteSlice: p<[number]>('DELETE FROM slices WHERE id = ?'),
+      lapsedSlices: p<[string], DbSlice>(
+        `SELECT ${SLICE_COLUMNS} FROM slices s WHERE s.expires <= ? AND s.shutdown IS NULL
+           AND NOT EXISTS (SELECT 1 FROM slivers v WHERE v.slice_id = s.id) ORDER BY s.id`,
+      ),
+      sliceUsers: p<[number], { urn: string; email: string | null; keys: string }>(
+        'SELECT urn, email, keys FROM slice_users WHERE slice_id = ? ORDER BY position',
+      ),
+      deleteSliceUsers: p<[number]>('DELETE FROM slice_users WHERE slice_id = ?'),
+      insertSliceUser: p<[number, number, string, string | null, string]>(
+        'INSERT INTO slice_users (slice_id, position, urn, email, keys) VALUES (?, ?, ?, ?, ?)',
+      ),
+
+      insertSliver: p<unknown[]>(
+        `INSERT INTO slivers (slice_id, node_id, client_id, allocation_state, operational_state,
+           exclusive, cpu_share, attributes, initscripts, created, expires)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      sliverById: p<[number], DbSliver>(`${SLIVER_SELECT} WHERE v.id = ?`),
+      liveSliversOfSlice: p<[number, string], DbSliver>(
+        `${SLIVER_SELECT} WHERE v.slice_id = ? AND v.expires > ? ORDER BY v.id`,
+      ),
+      liveSliversOnNode: p<[number, string], DbSliver>(
+        `${SLIVER_SELECT} WHERE v.node_id = ? AND v.expires > ? ORDER BY v.id`,
+      ),
+      sliverOfSliceOnNode: p<[number, number], DbSliver>(
+        `${SLIVER_SELECT} WHERE v.slice_id = ? AND v.node_id = ?`,
+      ),
+      sliverOfSliceByClientId: p<[number, string], DbSliver>(
+        `${SLIVER_SELECT} WHERE v.slice_id = ? AND v.client_id = ?`,
+      ),
+      lapsedSlivers: p<[string], DbSliver>(`${SLIVER_SELECT} WHERE v.expires <= ? ORDER BY v.id`),
+      sliverLoad: p<[string], { node_id: number; slivers: number; cpu: number }>(
+        `SELECT node_id, count(*) AS slivers, sum(cpu_share) AS cpu FROM slivers
+           WHERE expires > ? GROUP BY node_id`,
+      ),
+      updateSliver: p<[string, string, string, number]>(
+        `UPDATE slivers SET allocation_state = ?, operational_state = ?, expires = ?
+           WHERE id = ?`,
+      ),
+      deleteSliver: p<[number]>('DELETE FROM slivers WHERE id = ?'),
+
+      insertLease: p<[number, number, number, LeaseKind, string, string]>(
+        `INSERT INTO leases (node_id, slice_id, sliver_id, kind, start_time, end_time)
+           VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      liveLeasesOnNode: p<[number, string], DbLease>(
+        `${LEASE_SELECT} WHERE l.node_id = ? AND l.end_time > ? ORDER BY l.start_time, l.id`,
+      ),
+      liveLeasesOfSliver: p<[number, string], DbLease>(
+        `${LEASE_SELECT} WHERE l.sliver_id = ? AND l.end_time > ? ORDER BY l.start_time, l.id`,
+      ),
+      liveLeases: p<[string], DbLease>(
+        `${LEASE_SELECT} WHERE l.end_time > ? ORDER BY n.hostname, l.start_time, l.id`,
+      ),
+      setLeaseTimes: p<[string, string, number]>(
+        'UPDATE leases SET start_time = ?, end_time = ? WHERE id = ?',
+      ),
+      deleteLease: p<[number]>('DELETE FROM leases WHERE id = ?'),
+      deleteEndedLeases: p<[string]>('DELETE FROM leases WHERE end_time <= ?'),
+
+      insertPort: p<[number, number, number, PortProtocol, number, number]>(
+        `INSERT INTO port_reservations (sliver_id, node_id, slice_id, proto, port_from, port_to)
+           VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      portsOnNode: p<[number], DbPort>(`${PORT_SELECT} WHERE p.node_id = ? ORDER BY p.id`),
+      portsOfSliver: p<[number], DbPort>(
+        `${PORT_SELECT} WHERE p.sliver_id = ? ORDER BY p.proto, p.port_from`,
+      ),
+    };
+  }
+
+  /** Open (creating if needed) the aggregate database at `path` and bring its schema up to date. */
+  static open(path: string): AggregateStore {
+    const db = openDatabase(path);
+    try {
+      runMigrations(db, AGGREGATE_MIGRATIONS);
+      return new AggregateStore(db);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /**
+   * Run `fn` as one write transaction (`BEGIN IMMEDIATE`): all of its writes or none, and no
+   * other connection, in this process or another, writes in between. Admission reads and
+   * writes inside one such transaction, so two Allocates never both see a resource free.
+   */
+  transaction<T>(fn: () => T): T {
+    return writeTransaction(this.db, fn);
+  }
+
+  // ---- Sites ----
+
+  siteByLoginBase(loginBase: string): SiteRow | undefined {
+    const r = this.stmt.siteByLoginBase.get(loginBase);
+    return r && toSite(r);
+  }
+
+  sites(): SiteRow[] {
+    return this.stmt.sites.all().map(toSite);
+  }
+
+  /** Insert or update (by login base) a site. */
+  upsertSite(site: SiteInput): SiteRow {
+    this.stmt.upsertSite.run(
+      site.loginBase,
+      site.name,
+      site.hrn,
+      site.country,
+      site.city,
+      site.latitude,
+      site.longitude,
+    );
+    const row = this.siteByLoginBase(site.loginBase);
+    if (!row) throw new Error(`site ${site.loginBase} vanished after its upsert`);
+    return row;
+  }
+
+  /** Delete a site; fails (foreign key) while it has nodes. */
+  deleteSite(id: number): boolean {
+    return this.stmt.deleteSite.run(id).changes > 0;
+  }
+
+  // ---- Nodes ----
+
+  /** By hostname, any case (DNS names are case-insensitive). */
+  nodeByHostname(hostname: string): NodeRow | undefined {
+    const r = this.stmt.nodeByHostname.get(hostname);
+    return r && toNode(r);
+  }
+
+  /** By component URN, compared case-insensitively. */
+  nodeByUrn(urn: string): NodeRow | undefined {
+    const r = this.stmt.nodeByUrn.get(urn);
+    return r && toNode(r);
+  }
+
+  nodeById(id: number): NodeRow | undefined {
+    const r = this.stmt.nodeById.get(id);
+    return r && toNode(r);
+  }
+
+  /** Every node, by hostname. */
+  nodes(): NodeRow[] {
+    return this.stmt.nodes.all().map(toNode);
+  }
+
+  /** Insert or update (by hostname) a node. */
+  upsertNode(node: NodeInput): NodeRow {
+    this.stmt.upsertNode.run(
+      node.hostname,
+      node.siteId,
+      node.hrn,
+      node.urn,
+      node.bootState,
+      node.exclusive ? 1 : 0,
+      node.maxSlivers,
+      node.cpuShares,
+      node.loadAverage,
+      node.checksUp,
+      node.checksDown,
+      node.hardwareType,
+    );
+    const row = this.nodeByHostname(node.hostname);
+    if (!row) throw new Error(`node ${node.hostname} vanished after its upsert`);
+    return row;
+  }
+
+  updateNodeStatus(
+    id: number,
+    status: Pick<NodeRow, 'bootState' | 'loadAverage' | 'checksUp' | 'checksDown'>,
+  ): void {
+    this.stmt.updateNodeStatus.run(
+      status.bootState,
+      status.loadAverage,
+      status.checksUp,
+      status.checksDown,
+      id,
+    );
+  }
+
+  /** Delete a node with its tags and memberships; fails (foreign key) while it has slivers. */
+  deleteNode(id: number): boolean {
+    return this.stmt.deleteNode.run(id).changes > 0;
+  }
+
+  nodeTags(nodeId: number): Tag[] {
+    return this.stmt.nodeTags.all(nodeId);
+  }
+
+  /** Every node's tags, by node id. */
+  allNodeTags(): Map<number, Tag[]> {
+    const out = new Map<number, Tag[]>();
+    for (const { node_id, name, value } of this.stmt.allNodeTags.all()) {
+      const tags = out.get(node_id) ?? [];
+      tags.push({ name, value });
+      out.set(node_id, tags);
+    }
+    return out;
+  }
+
+  setNodeTag(nodeId: number, name: string, value: string): void {
+    this.stmt.setNodeTag.run(nodeId, name, value);
+  }
+
+  deleteNodeTag(nodeId: number, name: string): boolean {
+    return this.stmt.deleteNodeTag.run(nodeId, name).changes > 0;
+  }
+
+  /** Replace all of the node's tags. */
+  replaceNodeTags(nodeId: number, tags: readonly Tag[]): void {
+    this.stmt.deleteNodeTags.run(nodeId);
+    for (const t of tags) this.stmt.setNodeTag.run(nodeId, t.name, t.value);
+  }
+
+  // ---- Nodegroups ----
+
+  nodegroupByName(name: string): NodegroupRow | undefined {
+    return this.stmt.nodegroupByName.get(name);
+  }
+
+  nodegroups(): NodegroupRow[] {
+    return this.stmt.nodegroups.all();
+  }
+
+  /** Create the group if it does not exist; either way return it. */
+  ensureNodegroup(name: string): NodegroupRow {
+    this.stmt.insertNodegroup.run(name);
+    const row = this.nodegroupByName(name);
+    if (!row) throw new Error(`nodegroup ${name} vanished after its insert`);
+    return row;
+  }
+
+  deleteNodegroup(id: number): boolean {
+    return this.stmt.deleteNodegroup.run(id).changes > 0;
+  }
+
+  nodegroupTags(groupId: number): Tag[] {
+    return this.stmt.nodegroupTags.all(groupId);
+  }
+
+  setNodegroupTag(groupId: number, name: string, value: string): void {
+    this.stmt.setNodegroupTag.run(groupId, name, value);
+  }
+
+  deleteNodegroupTag(groupId: number, name: string): boolean {
+    return this.stmt.deleteNodegroupTag.run(groupId, name).changes > 0;
+  }
+
+  replaceNodegroupTags(groupId: number, tags: readonly Tag[]): void {
+    this.stmt.deleteNodegroupTags.run(groupId);
+    for (const t of tags) this.stmt.setNodegroupTag.run(groupId, t.name, t.value);
+  }
+
+  /** Hostnames of the group's members. */
+  nodegroupMembers(groupId: number): string[] {
+    return this.stmt.nodegroupMembers.all(groupId).map((m) => m.hostname);
+  }
+
+  addNodegroupMember(groupId: number, nodeId: number): void {
+    this.stmt.addMember.run(groupId, nodeId);
+  }
+
+  removeNodegroupMember(groupId: number, nodeId: number): boolean {
+    return this.stmt.removeMember.run(groupId, nodeId).changes > 0;
+  }
+
+  replaceNodegroupMembers(groupId: number, nodeIds: readonly number[]): void {
+    this.stmt.deleteMembers.run(groupId);
+    for (const id of nodeIds) this.stmt.addMember.run(groupId, id);
+  }
+
+  /** The groups containing the node, by name. */
+  nodegroupsOfNode(nodeId: number): NodegroupRow[] {
+    return this.stmt.groupsOfNode.all(nodeId);
+  }
+
+  /** Every node's group names, by node id. */
+  allMemberships(): Map<number, string[]> {
+    const out = new Map<number, string[]>();
+    for (const { node_id, name } of this.stmt.allMemberships.all()) {
+      out.set(node_id, [...(out.get(node_id) ?? []), name]);
+    }
+    return out;
+  }
+
+  /** The tags of every group containing the node, in group name order, then tag name. */
+  nodegroupTagsOfNode(nodeId: number): (Tag & { nodegroup: string })[] {
+    return this.stmt.groupTagsOfNode.all(nodeId);
+  }
+
+  // ---- Slices ----
+
+  /** By URN, compared case-insensitively. */
+  sliceByUrn(urn: string): SliceRow | undefined {
+    const r = this.stmt.sliceByUrn.get(urn);
+    return r && toSlice(r);
+  }
+
+  sliceByLoginName(loginName: string): SliceRow | undefined {
+    const r = this.stmt.sliceByLoginName.get(loginName);
+    return r && toSlice(r);
+  }
+
+  sliceById(id: number): SliceRow | undefined {
+    const r = this.stmt.sliceById.get(id);
+    return r && toSlice(r);
+  }
+
+  slices(): SliceRow[] {
+    return this.stmt.slices.all().map(toSlice);
+  }
+
+  insertSlice(slice: { urn: string; loginName: string; created: Date; expires: Date }): SliceRow {
+    const { lastInsertRowid } = this.stmt.insertSlice.run(
+      slice.urn,
+      slice.loginName,
+      formatUtc(slice.created),
+      formatUtc(slice.expires),
+    );
+    const row = this.sliceById(Number(lastInsertRowid));
+    if (!row) throw new Error(`slice ${slice.urn} vanished after its insert`);
+    return row;
+  }
+
+  setSliceExpires(id: number, expires: Date): void {
+    this.stmt.setSliceExpires.run(formatUtc(expires), id);
+  }
+
+  setSliceShutdown(id: number, at: Date | null): void {
+    this.stmt.setSliceShutdown.run(at === null ? null : formatUtc(at), id);
+  }
+
+  /** Delete a slice with its users; fails (foreign key) while it has slivers. */
+  deleteSlice(id: number): boolean {
+    return this.stmt.deleteSlice.run(id).changes > 0;
+  }
+
+  /** Slices with no sliver left, expired by `now`, and not shut down (kept for the operator). */
+  lapsedSlices(now: Date): SliceRow[] {
+    return this.stmt.lapsedSlices.all(formatUtc(now)).map(toSlice);
+  }
+
+  sliceUsers(sliceId: number): SliceUser[] {
+    return this.stmt.sliceUsers.all(sliceId).map((u) => ({
+      urn: u.urn,
+      keys: JSON.parse(u.keys) as string[],
+      ...(u.email === null ? {} : { email: u.email }),
+    }));
+  }
+
+  /** Replace the slice's users by `users`, in this order. */
+  setSliceUsers(sliceId: number, users: readonly SliceUser[]): void {
+    this.stmt.deleteSliceUsers.run(sliceId);
+    users.forEach((u, i) =>
+      this.stmt.insertSliceUser.run(sliceId, i, u.urn, u.email ?? null, JSON.stringify(u.keys)),
+    );
+  }
+
+  // ---- Slivers ----
+
+  /** Insert a sliver; its id is never one given before. */
+  insertSliver(s: NewSliver): SliverRow {
+    const { lastInsertRowid } = this.stmt.insertSliver.run(
+      s.sliceId,
+      s.nodeId,
+      s.clientId,
+      s.allocationState,
+      s.operationalState,
+      s.exclusive ? 1 : 0,
+      s.cpuShare,
+      JSON.stringify(s.attributes),
+      JSON.stringify(s.initscripts),
+      formatUtc(s.created),
+      formatUtc(s.expires),
+    );
+    const row = this.sliverById(Number(lastInsertRowid));
+    if (!row) throw new Error(`sliver ${String(lastInsertRowid)} vanished after its insert`);
+    return row;
+  }
+
+  /** The sliver with this id, live or lapsed (callers filter on `expires`). */
+  sliverById(id: number): SliverRow | undefined {
+    const r = this.stmt.sliverById.get(id);
+    return r && toSliver(r);
+  }
+
+  /** The slice's slivers that expire after `now`, oldest first. */
+  liveSliversOfSlice(sliceId: number, now: Date): SliverRow[] {
+    return this.stmt.liveSliversOfSlice.all(sliceId, formatUtc(now)).map(toSliver);
+  }
+
+  /** The node's slivers that expire after `now`, oldest first. */
+  liveSliversOnNode(nodeId: number, now: Date): SliverRow[] {
+    return this.stmt.liveSliversOnNode.all(nodeId, formatUtc(now)).map(toSliver);
+  }
+
+  /** The slice's sliver on the node, live or lapsed. */
+  sliverOfSliceOnNode(sliceId: number, nodeId: number): SliverRow | undefined {
+    const r = this.stmt.sliverOfSliceOnNode.get(sliceId, nodeId);
+    return r && toSliver(r);
+  }
+
+  sliverOfSliceByClientId(sliceId: number, clientId: string): SliverRow | undefined {
+    const r = this.stmt.sliverOfSliceByClientId.get(sliceId, clientId);
+    return r && toSliver(r);
+  }
+
+  /** Slivers whose expiry is `now` or earlier. */
+  lapsedSlivers(now: Date): SliverRow[] {
+    return this.stmt.lapsedSlivers.all(formatUtc(now)).map(toSliver);
+  }
+
+  /** Live slivers and CPU shares in use, by node id (nodes without any are absent). */
+  sliverLoad(now: Date): Map<number, { slivers: number; cpu: number }> {
+    return new Map(
+      this.stmt.sliverLoad
+        .all(formatUtc(now))
+        .map((r) => [r.node_id, { slivers: r.slivers, cpu: r.cpu }]),
+    );
+  }
+
+  updateSliver(
+    id: number,
+    state: {
+      allocationState: StoredAllocationState;
+      operationalState: OperationalState;
+      expires: Date;
+    },
+  ): void {
+    this.stmt.updateSliver.run(
+      state.allocationState,
+      state.operationalState,
+      formatUtc(state.expires),
+      id,
+    );
+  }
+
+  /** Delete a sliver with its leases and port reservations (cascade). */
+  deleteSliver(id: number): boolean {
+    return this.stmt.deleteSliver.run(id).changes > 0;
+  }
+
+  // ---- Leases ----
+
+  insertLease(lease: {
+    nodeId: number;
+    sliceId: number;
+    sliverId: number;
+    kind: LeaseKind;
+    start: Date;
+    end: Date;
+  }): number {
+    const { lastInsertRowid } = this.stmt.insertLease.run(
+      lease.nodeId,
+      lease.sliceId,
+      lease.sliverId,
+      lease.kind,
+      formatUtc(lease.start),
+      formatUtc(lease.end),
+    );
+    return Number(lastInsertRowid);
+  }
+
+  /** The node's leases, of every slice, that end after `now`, by start. */
+  liveLeasesOnNode(nodeId: number, now: Date): LeaseRow[] {
+    return this.stmt.liveLeasesOnNode.all(nodeId, formatUtc(now)).map(toLease);
+  }
+
+  liveLeasesOfSliver(sliverId: number, now: Date): LeaseRow[] {
+    return this.stmt.liveLeasesOfSliver.all(sliverId, formatUtc(now)).map(toLease);
+  }
+
+  /** Every lease that ends after `now`, by hostname then start. */
+  liveLeases(now: Date): LeaseRow[] {
+    return this.stmt.liveLeases.all(formatUtc(now)).map(toLease);
+  }
+
+  setLeaseTimes(id: number, start: Date, end: Date): void {
+    this.stmt.setLeaseTimes.run(formatUtc(start), formatUtc(end), id);
+  }
+
+  deleteLease(id: number): boolean {
+    return this.stmt.deleteLease.run(id).changes > 0;
+  }
+
+  /** Delete the leases that ended by `now`; returns how many. */
+  deleteEndedLeases(now: Date): number {
+    return this.stmt.deleteEndedLeases.run(formatUtc(now)).changes;
+  }
+
+  // ---- Ports ----
+
+  insertPort(port: Omit<PortRow, 'id' | 'sliceUrn'>): void {
+    this.stmt.insertPort.run(
+      port.sliverId,
+      port.nodeId,
+      port.sliceId,
+      port.proto,
+      port.from,
+      port.to,
+    );
+  }
+
+  /** Every port reservation on the node (of live and lapsed slivers: reap first). */
+  portsOnNode(nodeId: number): PortRow[] {
+    return this.stmt.portsOnNode.all(nodeId).map(toPort);
+  }
+
+  portsOfSliver(sliverId: number): PortRow[] {
+    return this.stmt.portsOfSliver.all(sliverId).map(toPort);
+  }
+}
