@@ -44,6 +44,7 @@ export const paths = {
   gid: (dir: string, hrn: string) => join(dir, 'gids', `${hrn}.gid`),
   trustedRoots: (dir: string) => join(dir, 'trusted_roots'),
   database: (dir: string) => join(dir, 'registry.db'),
+  aggregateDatabase: (dir: string) => join(dir, 'aggregate.db'),
 };
 
 function isPort(n: unknown): n is number {

@@ -3,13 +3,13 @@
  * gets the stored first answer instead of running again. The key includes the caller's key, so
  * no caller ever receives another caller's answer.
  */
-import type { XmlRpcValue } from '../xmlrpc/value.js';
+type Answer = unknown;
 
 export const CALL_ID_TTL_MS = 5 * 60_000;
 
 interface Entry {
   at: number;
-  answer: XmlRpcValue;
+  answer: Answer;
 }
 
 export class CallIdCache {
@@ -21,7 +21,7 @@ export class CallIdCache {
     return `${callerKey}\u0000${method}\u0000${callId}`;
   }
 
-  get(callerKey: string, method: string, callId: string, now: Date): XmlRpcValue | undefined {
+  get(callerKey: string, method: string, callId: string, now: Date): Answer | undefined {
     const k = CallIdCache.key(callerKey, method, callId);
     const e = this.answers.get(k);
     if (!e) return undefined;
@@ -32,7 +32,7 @@ export class CallIdCache {
     return e.answer;
   }
 
-  put(callerKey: string, method: string, callId: string, now: Date, answer: XmlRpcValue): void {
+  put(callerKey: string, method: string, callId: string, now: Date, answer: Answer): void {
     if (this.answers.size >= this.maxEntries) {
       // Drop the oldest; entries are in insertion order.
       for (const [k, e] of this.answers) {

@@ -9,6 +9,8 @@ import { BadArgs } from '../faults.js';
 import { Xrn } from '../credentials/xrn.js';
 import { RegistryStore } from '../store/registry-store.js';
 import { AuthorityKeystore } from './keystore.js';
+import { AggregateEngine } from '../aggregate/engine/engine.js';
+import { demoInventory } from '../aggregate/engine/demo-inventory.js';
 import { join } from 'node:path';
 
 export interface InitOptions {
@@ -16,6 +18,8 @@ export interface InitOptions {
   authority?: string;
   hostname?: string;
   now: Date;
+  /** Seed the aggregate with the demo inventory when it is created (default true). */
+  demoInventory?: boolean;
 }
 
 export interface InitResult {
@@ -85,6 +89,22 @@ export function initAuthority(opts: InitOptions): InitResult {
     }
   } finally {
     store.close();
+  }
+  const aggregateDb = paths.aggregateDatabase(dir);
+  if (!existsSync(aggregateDb)) {
+    const engine = AggregateEngine.open(aggregateDb, { authority: config.authority });
+    try {
+      if (opts.demoInventory !== false) {
+        const summary = engine.loadInventory(demoInventory());
+        created.push(
+          `${aggregateDb} (demo inventory: ${summary.nodes} nodes over ${summary.sites} sites)`,
+        );
+      } else {
+        created.push(aggregateDb);
+      }
+    } finally {
+      engine.close();
+    }
   }
   return { config, created };
 }

@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { registerCredentialCommands } from './credential-commands.js';
 import { registerGidCommands } from './gid-commands.js';
+import { registerPeerCommands } from './peer-commands.js';
 import { registerRegistryCommands } from './registry-commands.js';
 import { registerServerCommands } from './server-commands.js';
 
@@ -17,5 +18,6 @@ export function buildProgram(): Command {
   registerGidCommands(program);
   registerServerCommands(program);
   registerRegistryCommands(program);
+  registerPeerCommands(program);
   return program;
 }

@@ -94,6 +94,37 @@ export class TrustStore {
     }
   }
 
+  /**
+   * Trust exactly `roots` from now on (each only for its own certificate, as {@link add}), in
+   * place: whoever holds this store sees the new set. The generation changes only when the set
+   * of certificates does, so results cached under an unchanged set stay valid.
+   * @returns whether the set changed.
+   */
+  replaceAll(roots: Iterable<Gid>): boolean {
+    const next = new Map<string, Gid>();
+    for (const r of roots) {
+      if (!next.has(r.fingerprint256))
+        next.set(r.fingerprint256, r.parent ? r.withParent(undefined) : r);
+    }
+    const same =
+      next.size === this.byFingerprint.size &&
+      [...next.keys()].every((fp) => this.byFingerprint.has(fp));
+    if (same) return false;
+    this.byFingerprint.clear();
+    for (const [fp, g] of next) this.byFingerprint.set(fp, g);
+    this.changes++;
+    return true;
+  }
+
+  /**
+   * Stop trusting `gid`'s certificate (same DER). @returns whether it was trusted.
+   */
+  remove(gid: Gid): boolean {
+    if (!this.byFingerprint.delete(gid.fingerprint256)) return false;
+    this.changes++;
+    return true;
+  }
+
   /** The trusted root certificates, in the order added. */
   get roots(): Gid[] {
     return [...this.byFingerprint.values()];

@@ -23,7 +23,8 @@ interface MethodSpec {
   /** Argument names, for messages; the first `required` are mandatory. */
   readonly args: readonly string[];
   readonly required: number;
-  readonly run: (ctx: RegistryContext, call: Call, a: Args) => XmlRpcValue;
+  /** A promise when the answer comes from a peer (Resolve and List of a peer's names). */
+  readonly run: (ctx: RegistryContext, call: Call, a: Args) => XmlRpcValue | Promise<XmlRpcValue>;
 }
 
 const METHODS: Readonly<Record<string, MethodSpec>> = {
@@ -41,7 +42,7 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
   Resolve: {
     args: ['xrns', 'credentials', 'options'],
     required: 2,
-    run: (ctx, call, a) => resolve(ctx, call, a[0]!, a[1]!),
+    run: (ctx, call, a) => resolve(ctx, call, a[0]!, a[1]!, a[2] ?? null),
   },
   List: {
     args: ['xrn', 'credentials', 'options'],
@@ -80,13 +81,19 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
   },
 };
 
-/** Run registry method `method`; throws a GeniFault for anything the caller must fix. */
+/**
+ * Run registry method `method`; throws (or, for a call forwarded to a peer, rejects with) a
+ * GeniFault for anything the caller must fix.
+ */
 export function callRegistry(
   ctx: RegistryContext,
   call: Call,
   method: string,
   params: XmlRpcValue[],
-): XmlRpcValue {
+): XmlRpcValue | Promise<XmlRpcValue> {
+  // Peers added, rotated or revoked since the last call (by `sfa peer`, another process) and
+  // overlaps that ended take effect now, before any credential is looked at.
+  ctx.trustSource.refresh(call.now);
   const spec = Object.hasOwn(METHODS, method) ? METHODS[method] : undefined;
   if (!spec) throw new Unsupported(`Invalid method ${method} for interface registry`);
   if (params.length < spec.required || params.length > spec.args.length) {

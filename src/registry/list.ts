@@ -1,14 +1,18 @@
 import { SearchFailed } from '../faults.js';
 import { authorize, credentialStrings } from '../credentials/authorize.js';
+import { mayForward, peerFor } from '../peers/route.js';
 import type { XmlRpcStruct, XmlRpcValue } from '../xmlrpc/value.js';
 import { readName } from './common.js';
 import type { Call, RegistryContext } from './context.js';
 import { toWire } from './records.js';
+import { forwardedOptions } from './resolve.js';
 
 /**
  * List(xrn, creds, options): the records directly under authority `xrn`, or all below it with
  * `options.recursive` (or a name ending in `*`). sfi sends its whole option object: only
- * `recursive` is read.
+ * `recursive` is read. An authority under a peer's HRN is listed by that peer's registry,
+ * asked as this authority; its answer or fault is passed back as it came (not for a call from
+ * another authority: see mayForward).
  */
 export function list(
   ctx: RegistryContext,
@@ -16,8 +20,8 @@ export function list(
   xrn: XmlRpcValue,
   creds: XmlRpcValue,
   options: XmlRpcValue,
-): XmlRpcStruct[] {
-  authorize({
+): XmlRpcValue | Promise<XmlRpcValue> {
+  const cred = authorize({
     credentials: credentialStrings(creds),
     operation: 'list',
     peerKey: call.peerKey,
@@ -31,6 +35,17 @@ export function list(
     text = text.replace(/\.?\*$/, '');
   }
   const { hrn } = readName(text);
+  const peer = mayForward(cred.ownerGid)
+    ? peerFor(hrn, ctx.config.authority, ctx.peerStore.routes())
+    : undefined;
+  if (peer) {
+    return ctx.forwarder.call(
+      peer,
+      'List',
+      [xrn, ctx.forwarder.selfCredential(call.now), forwardedOptions(options)],
+      call.now,
+    );
+  }
   if (!ctx.store.get(hrn, 'authority')) {
     throw new SearchFailed(`Missing authority: ${hrn} is not an authority of this registry`);
   }

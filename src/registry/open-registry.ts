@@ -1,11 +1,15 @@
 /**
- * Open an authority's registry from its data folder: configuration, keys, trusted roots,
- * store. Used by the servers and by the operator commands alike.
+ * Open an authority's registry from its data folder: configuration, keys, trusted roots (the
+ * folder's own and its peers'), store. Used by the servers and by the operator commands alike.
  */
 import { AuthorityKeystore } from '../authority/keystore.js';
 import { loadConfig, paths } from '../config.js';
 import { TrustStore } from '../credentials/chain.js';
 import { CredentialVerifier } from '../credentials/verifier.js';
+import { PeerForwarder } from '../peers/forward.js';
+import { PeerStore } from '../peers/peer-store.js';
+import { readPeerTimeoutMs } from '../peers/settings.js';
+import { TrustSource } from '../peers/trust-source.js';
 import { RegistryStore } from '../store/registry-store.js';
 import type { RegistryContext } from './context.js';
 
@@ -14,19 +18,41 @@ export interface OpenRegistry {
   close(): void;
 }
 
-export function openRegistry(dir: string): OpenRegistry {
+export interface OpenRegistryOptions {
+  /** Deadline of a call to a peer's registry; default: sfa.json `peerTimeoutMs`, else 10 s. */
+  peerTimeoutMs?: number;
+  /** The time of the first build of the trusted roots; every call refreshes them at its own. */
+  now?: Date;
+}
+
+export function openRegistry(dir: string, opts: OpenRegistryOptions = {}): OpenRegistry {
   const config = loadConfig(dir);
   const keys = new AuthorityKeystore(dir);
-  keys.get(config.authority); // fail early, and clearly, when the authority's key is missing
+  const identity = keys.get(config.authority); // fail early, and clearly, when the key is missing
   const trust = TrustStore.fromFiles([paths.trustedRoots(dir)]);
+  const timeoutMs = opts.peerTimeoutMs ?? readPeerTimeoutMs(dir);
   const store = RegistryStore.open(paths.database(dir));
-  const ctx: RegistryContext = {
-    config,
-    store,
-    keys,
-    trust,
-    verifier: new CredentialVerifier(trust),
-    peers: () => ({}),
-  };
-  return { ctx, close: () => store.close() };
+  try {
+    const peerStore = new PeerStore(store.db, config.authority);
+    const trustSource = new TrustSource({ trust, peers: peerStore, now: opts.now ?? new Date() });
+    const ctx: RegistryContext = {
+      config,
+      store,
+      keys,
+      trust,
+      verifier: new CredentialVerifier(trust),
+      trustSource,
+      peerStore,
+      forwarder: new PeerForwarder({ identity, peers: peerStore, timeoutMs }),
+      peers: () =>
+        Object.fromEntries(peerStore.routes().map((p) => [p.hrn, p.registryUrl])) as Record<
+          string,
+          string
+        >,
+    };
+    return { ctx, close: () => store.close() };
+  } catch (e) {
+    store.close();
+    throw e;
+  }
 }

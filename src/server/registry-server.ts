@@ -25,7 +25,7 @@ export function createRegistryServer(opts: RegistryServerOptions): Server {
     key: identity.key.export({ type: 'pkcs1', format: 'pem' }).toString(),
     cert: identity.gid.pem,
     log,
-    handler: ({ method, params, peer }) => {
+    handler: async ({ method, params, peer }) => {
       const started = performance.now();
       const now = clock();
       const caller = callerLabel(peer.certificate);
@@ -42,7 +42,8 @@ export function createRegistryServer(opts: RegistryServerOptions): Server {
           }),
         );
       try {
-        const value = callRegistry(
+        // Awaited here so that a peer's fault is logged and answered like a local one.
+        const value = await callRegistry(
           ctx,
           { peerKey: peer.publicKey, peerCertPem: peer.certificate, now },
           method,

@@ -500,9 +500,11 @@ const SLIVER_SELECT = `SELECT v.id, v.slice_id, sl.urn AS slice_urn, sl.login_na
   FROM slivers v JOIN slices sl ON sl.id = v.slice_id JOIN nodes n ON n.id = v.node_id`;
 const LEASE_SELECT = `SELECT l.id, l.node_id, n.hostname, l.slice_id, sl.urn AS slice_urn,
   l.sliver_id, l.kind, l.start_time, l.end_time
-  FROM leases l JOIN slices sl ON sl.id = l.slice_id JOIN nodes n ON n.id = l.node_id`;
+  FROM leases l JOIN slices sl ON sl.id = l.slice_id JOIN nodes n ON n.id = l.node_id
+  JOIN slivers v ON v.id = l.sliver_id`;
 const PORT_SELECT = `SELECT p.id, p.sliver_id, p.node_id, p.slice_id, sl.urn AS slice_urn,
-  p.proto, p.port_from, p.port_to FROM port_reservations p JOIN slices sl ON sl.id = p.slice_id`;
+  p.proto, p.port_from, p.port_to FROM port_reservations p JOIN slices sl ON sl.id = p.slice_id
+  JOIN slivers v ON v.id = p.sliver_id`;
 
 /** The aggregate's tables behind a typed API. Every method is synchronous. */
 export class AggregateStore {
@@ -653,6 +655,9 @@ export class AggregateStore {
       sliverOfSliceByClientId: p<[number, string], DbSliver>(
         `${SLIVER_SELECT} WHERE v.slice_id = ? AND v.client_id = ?`,
       ),
+      countSliversOnNode: p<[number], { n: number }>(
+        'SELECT count(*) AS n FROM slivers WHERE node_id = ?',
+      ),
       lapsedSlivers: p<[string], DbSliver>(`${SLIVER_SELECT} WHERE v.expires <= ? ORDER BY v.id`),
       sliverLoad: p<[string], { node_id: number; slivers: number; cpu: number }>(
         `SELECT node_id, count(*) AS slivers, sum(cpu_share) AS cpu FROM slivers
@@ -668,14 +673,18 @@ export class AggregateStore {
         `INSERT INTO leases (node_id, slice_id, sliver_id, kind, start_time, end_time)
            VALUES (?, ?, ?, ?, ?, ?)`,
       ),
-      liveLeasesOnNode: p<[number, string], DbLease>(
-        `${LEASE_SELECT} WHERE l.node_id = ? AND l.end_time > ? ORDER BY l.start_time, l.id`,
+      // A lease lives while it has not ended and its sliver has not lapsed.
+      liveLeasesOnNode: p<[number, string, string], DbLease>(
+        `${LEASE_SELECT} WHERE l.node_id = ? AND l.end_time > ? AND v.expires > ?
+           ORDER BY l.start_time, l.id`,
       ),
-      liveLeasesOfSliver: p<[number, string], DbLease>(
-        `${LEASE_SELECT} WHERE l.sliver_id = ? AND l.end_time > ? ORDER BY l.start_time, l.id`,
+      liveLeasesOfSliver: p<[number, string, string], DbLease>(
+        `${LEASE_SELECT} WHERE l.sliver_id = ? AND l.end_time > ? AND v.expires > ?
+           ORDER BY l.start_time, l.id`,
       ),
-      liveLeases: p<[string], DbLease>(
-        `${LEASE_SELECT} WHERE l.end_time > ? ORDER BY n.hostname, l.start_time, l.id`,
+      liveLeases: p<[string, string], DbLease>(
+        `${LEASE_SELECT} WHERE l.end_time > ? AND v.expires > ?
+           ORDER BY n.hostname, l.start_time, l.id`,
       ),
       setLeaseTimes: p<[string, string, number]>(
         'UPDATE leases SET start_time = ?, end_time = ? WHERE id = ?',
@@ -687,7 +696,9 @@ export class AggregateStore {
         `INSERT INTO port_reservations (sliver_id, node_id, slice_id, proto, port_from, port_to)
            VALUES (?, ?, ?, ?, ?, ?)`,
       ),
-      portsOnNode: p<[number], DbPort>(`${PORT_SELECT} WHERE p.node_id = ? ORDER BY p.id`),
+      portsOnNode: p<[number, string], DbPort>(
+        `${PORT_SELECT} WHERE p.node_id = ? AND v.expires > ? ORDER BY p.id`,
+      ),
       portsOfSliver: p<[number], DbPort>(
         `${PORT_SELECT} WHERE p.sliver_id = ? ORDER BY p.proto, p.port_from`,
       ),
@@ -1036,6 +1047,11 @@ export class AggregateStore {
     return r && toSliver(r);
   }
 
+  /** How many slivers, live or lapsed, the node carries. */
+  countSliversOnNode(nodeId: number): number {
+    return this.stmt.countSliversOnNode.get(nodeId)?.n ?? 0;
+  }
+
   /** Slivers whose expiry is `now` or earlier. */
   lapsedSlivers(now: Date): SliverRow[] {
     return this.stmt.lapsedSlivers.all(formatUtc(now)).map(toSliver);
@@ -1092,18 +1108,21 @@ export class AggregateStore {
     return Number(lastInsertRowid);
   }
 
-  /** The node's leases, of every slice, that end after `now`, by start. */
+  /** The node's live leases (not ended, sliver not lapsed) of every slice, by start. */
   liveLeasesOnNode(nodeId: number, now: Date): LeaseRow[] {
-    return this.stmt.liveLeasesOnNode.all(nodeId, formatUtc(now)).map(toLease);
+    const at = formatUtc(now);
+    return this.stmt.liveLeasesOnNode.all(nodeId, at, at).map(toLease);
   }
 
   liveLeasesOfSliver(sliverId: number, now: Date): LeaseRow[] {
-    return this.stmt.liveLeasesOfSliver.all(sliverId, formatUtc(now)).map(toLease);
+    const at = formatUtc(now);
+    return this.stmt.liveLeasesOfSliver.all(sliverId, at, at).map(toLease);
   }
 
   /** Every lease that ends after `now`, by hostname then start. */
   liveLeases(now: Date): LeaseRow[] {
-    return this.stmt.liveLeases.all(formatUtc(now)).map(toLease);
+    const at = formatUtc(now);
+    return this.stmt.liveLeases.all(at, at).map(toLease);
   }
 
   setLeaseTimes(id: number, start: Date, end: Date): void {
@@ -1132,9 +1151,12 @@ export class AggregateStore {
     );
   }
 
-  /** Every port reservation on the node (of live and lapsed slivers: reap first). */
-  portsOnNode(nodeId: number): PortRow[] {
-    return this.stmt.portsOnNode.all(nodeId).map(toPort);
+  /**
+   * The node's port reservations of live slivers. (Those of lapsed slivers stay until reaped,
+   * and the overlap trigger still counts them: reap before reserving.)
+   */
+  portsOnNode(nodeId: number, now: Date): PortRow[] {
+    return this.stmt.portsOnNode.all(nodeId, formatUtc(now)).map(toPort);
   }
 
   portsOfSliver(sliverId: number): PortRow[] {

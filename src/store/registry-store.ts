@@ -119,6 +119,52 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX slice_researchers_user ON slice_researchers (user_id);
     `,
   },
+  {
+    version: 2,
+    name: 'federation peers, their trusted roots and the audit trail',
+    // Read and written by src/peers/peer-store.ts. The audit rows name the peer by HRN, not by
+    // a reference, so that they outlive a revoked peer.
+    up: `
+      CREATE TABLE peers (
+        id INTEGER PRIMARY KEY,
+        hrn TEXT NOT NULL,
+        registry_url TEXT NOT NULL,
+        -- A JSON array of one or more URLs.
+        aggregate_urls TEXT NOT NULL
+          CHECK (json_valid(aggregate_urls) AND json_type(aggregate_urls) = 'array'
+                 AND json_array_length(aggregate_urls) >= 1),
+        created TEXT NOT NULL,
+        last_contact TEXT,
+        health TEXT NOT NULL DEFAULT 'unknown'
+      ) STRICT;
+      CREATE UNIQUE INDEX peers_lower_hrn ON peers (lower(hrn));
+
+      CREATE TABLE peer_roots (
+        id INTEGER PRIMARY KEY,
+        peer_id INTEGER NOT NULL REFERENCES peers (id) ON DELETE CASCADE,
+        gid TEXT NOT NULL,
+        -- SHA-256 of the DER, 'AB:CD:…' as node and openssl print it.
+        fingerprint TEXT NOT NULL UNIQUE,
+        -- NULL: trusted until revoked; else the end of a rotation's overlap.
+        not_after_trust TEXT,
+        added TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX peer_roots_peer ON peer_roots (peer_id);
+
+      CREATE TABLE peer_audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        who TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('add', 'rotate', 'revoke', 'update')),
+        peer TEXT NOT NULL,
+        -- JSON arrays of fingerprints: the peer's roots before and after the action.
+        old_fingerprints TEXT NOT NULL,
+        new_fingerprints TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+      ) STRICT;
+      CREATE INDEX peer_audit_lower_peer ON peer_audit (lower(peer));
+    `,
+  },
 ];
 
 interface DbRecord {

@@ -41,9 +41,26 @@ export interface XmlRpcCall {
   method: string;
   params: XmlRpcValue[];
   peer: Peer;
+  /** The HTTP path posted to (`/`, `/RPC2`, `/v2`…): one port can serve several API versions. */
+  path: string;
 }
 
-export type XmlRpcHandler = (call: XmlRpcCall) => Promise<XmlRpcWritable> | XmlRpcWritable;
+/**
+ * A methodResponse serialized ahead of time (see {@link prepareResponse}): a handler returns it
+ * to answer with these exact bytes, as a cache of a large answer does.
+ */
+export class PreparedResponse {
+  constructor(readonly body: Buffer) {}
+}
+
+/** Serialize `value` once, for answers served many times. */
+export function prepareResponse(value: XmlRpcWritable): PreparedResponse {
+  return new PreparedResponse(Buffer.from(serializeMethodResponse(value), 'utf8'));
+}
+
+export type XmlRpcHandler = (
+  call: XmlRpcCall,
+) => Promise<XmlRpcWritable | PreparedResponse> | XmlRpcWritable | PreparedResponse;
 
 export interface XmlRpcServerOptions {
   /** PEM private key of the server's TLS identity. */
@@ -119,16 +136,18 @@ export function createXmlRpcServer(opts: XmlRpcServerOptions): Server {
       }
       return;
     }
-    sendXml(res, await respond(body, peerOf(req.socket as TLSSocket)));
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    sendXml(res, await respond(body, peerOf(req.socket as TLSSocket), path));
   }
 
   /** The XML answer to one request body: a methodResponse or a fault, never a throw. */
-  async function respond(body: Buffer, peer: Peer): Promise<string> {
+  async function respond(body: Buffer, peer: Peer, path: string): Promise<string | Buffer> {
     let method = '(unparsed)';
     try {
       const call = parseMethodCall(body, { maxBytes: maxBodyBytes, maxDepth });
       method = call.methodName;
-      const value = await opts.handler({ method, params: call.params, peer });
+      const value = await opts.handler({ method, params: call.params, peer, path });
+      if (value instanceof PreparedResponse) return value.body;
       return serializeMethodResponse(value);
     } catch (e) {
       if (e instanceof XmlRpcFault) return serializeFault(e.faultCode, e.faultString);
@@ -244,8 +263,8 @@ function decompress(body: Buffer, encoding: string, limit: number): Promise<Buff
   return Promise.resolve(body);
 }
 
-function sendXml(res: ServerResponse, xml: string): void {
-  const body = Buffer.from(xml, 'utf8');
+function sendXml(res: ServerResponse, xml: string | Buffer): void {
+  const body = typeof xml === 'string' ? Buffer.from(xml, 'utf8') : xml;
   res.writeHead(200, { 'Content-Type': 'text/xml', 'Content-Length': body.length });
   res.end(body);
 }

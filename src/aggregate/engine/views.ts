@@ -1,0 +1,113 @@
+/**
+ * The engine's answers, built from store rows: what Describe, Status and the manifests show.
+ */
+import type {
+  AggregateStore,
+  LeaseRow,
+  NodeRow,
+  SliceRow,
+  SliverRow,
+} from '../../store/aggregate-store.js';
+import type { EngineContext } from './context.js';
+import { toPortRange } from './ports.js';
+import { resolveForNode } from './tags.js';
+import type {
+  AllocationState,
+  LeaseInfo,
+  NodeRef,
+  OperationalState,
+  SliceInfo,
+  SliverInfo,
+  SliverStatus,
+} from './types.js';
+import { sliverUrn } from './urns.js';
+
+export function nodeRef(node: NodeRow): NodeRef {
+  return {
+    hostname: node.hostname,
+    urn: node.urn,
+    hrn: node.hrn,
+    site: node.siteLoginBase,
+    exclusive: node.exclusive,
+    hardwareType: node.hardwareType,
+  };
+}
+
+export function sliceInfo(store: AggregateStore, slice: SliceRow): SliceInfo {
+  return {
+    urn: slice.urn,
+    loginName: slice.loginName,
+    created: slice.created,
+    expires: slice.expires,
+    shutdown: slice.shutdown,
+    users: store.sliceUsers(slice.id),
+  };
+}
+
+export function leaseInfo(authority: string, lease: LeaseRow, node: NodeRow): LeaseInfo {
+  return {
+    sliceUrn: lease.sliceUrn,
+    hostname: node.hostname,
+    componentId: node.urn,
+    sliverUrn: sliverUrn(authority, lease.sliverId),
+    kind: lease.kind,
+    start: lease.start,
+    end: lease.end,
+  };
+}
+
+function requireNodeById(store: AggregateStore, id: number): NodeRow {
+  const node = store.nodeById(id);
+  // Slivers reference nodes with ON DELETE RESTRICT: a missing node is a damaged database.
+  if (!node) throw new Error(`node ${id} of a sliver is missing from the store`);
+  return node;
+}
+
+/** Everything a manifest says about the sliver (read now: leases that ended are left out). */
+export function sliverInfo(ctx: EngineContext, sliver: SliverRow, now: Date): SliverInfo {
+  const { store, policy } = ctx;
+  const node = requireNodeById(store, sliver.nodeId);
+  return {
+    urn: sliverUrn(policy.authority, sliver.id),
+    id: sliver.id,
+    clientId: sliver.clientId,
+    sliceUrn: sliver.sliceUrn,
+    loginName: sliver.loginName,
+    node: nodeRef(node),
+    allocationState: sliver.allocationState,
+    operationalState: sliver.operationalState,
+    created: sliver.created,
+    expires: sliver.expires,
+    exclusive: sliver.exclusive,
+    cpuShare: sliver.cpuShare,
+    attributes: resolveForNode(store, node.id, sliver.attributes),
+    initscripts: sliver.initscripts,
+    ports: store.portsOfSliver(sliver.id).map(toPortRange),
+    leases: store
+      .liveLeasesOfSliver(sliver.id, now)
+      .map((l) => leaseInfo(policy.authority, l, node)),
+  };
+}
+
+export function sliverStatus(
+  ctx: EngineContext,
+  sliver: SliverRow,
+  override: {
+    allocationState?: AllocationState;
+    operationalState?: OperationalState;
+    expires?: Date;
+    error?: string;
+  } = {},
+): SliverStatus {
+  const node = requireNodeById(ctx.store, sliver.nodeId);
+  return {
+    urn: sliverUrn(ctx.policy.authority, sliver.id),
+    clientId: sliver.clientId,
+    hostname: node.hostname,
+    componentId: node.urn,
+    allocationState: override.allocationState ?? sliver.allocationState,
+    operationalState: override.operationalState ?? sliver.operationalState,
+    expires: override.expires ?? sliver.expires,
+    ...(override.error === undefined ? {} : { error: override.error }),
+  };
+}

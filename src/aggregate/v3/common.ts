@@ -1,0 +1,92 @@
+/**
+ * What the v3 operations share: the caller, URN lists, the slice a call acts on, manifests.
+ */
+import { BadArgs } from '../../faults.js';
+import { isUrn, Xrn } from '../../credentials/xrn.js';
+import type { VerifiedCredential } from '../../credentials/verify-credential.js';
+import { writeManifest } from '../../rspec/manifest.js';
+import type { XmlRpcValue } from '../../xmlrpc/value.js';
+import { authorizeAm, type AmCaller } from '../authorize-am.js';
+import type { AmContext } from '../context.js';
+import type { SliceDescription } from '../engine/types.js';
+import { latestExpiry, toLease, toManifestNodes } from '../mapping.js';
+import type { AmOptions } from '../options.js';
+
+/** A list of slice and/or sliver URNs (a bare string is taken as a list of one). */
+export function readUrns(value: XmlRpcValue | undefined): string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (
+    !Array.isArray(list) ||
+    list.length === 0 ||
+    !list.every((u) => typeof u === 'string' && isUrn(u))
+  ) {
+    throw new BadArgs('urns must be a non-empty list of slice or sliver URNs');
+  }
+  return list as string[];
+}
+
+/** A slice URN argument. */
+export function readSliceUrn(value: XmlRpcValue | undefined): string {
+  if (typeof value !== 'string' || !isUrn(value) || Xrn.fromUrn(value).type !== 'slice') {
+    throw new BadArgs(
+      `'${String(value)}' is not a slice URN (urn:publicid:IDN+<authority>+slice+<name>)`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The slice a list of URNs belongs to: the slice URN among them, or the slice of the slivers
+ * named (all must be of one slice).
+ */
+export function sliceOf(ctx: AmContext, urns: readonly string[], now: Date): string {
+  const slices = urns.filter((u) => Xrn.fromUrn(u).type === 'slice');
+  if (slices.length > 1 && new Set(slices.map((s) => s.toLowerCase())).size > 1) {
+    throw new BadArgs('the URNs name more than one slice: act on one slice per call');
+  }
+  if (slices[0]) return slices[0];
+  return ctx.engine.status(urns, now).slice.urn;
+}
+
+/** Check the credentials for a call on slice `sliceUrn`. */
+export function authorizeSlice(
+  ctx: AmContext,
+  caller: AmCaller,
+  creds: XmlRpcValue,
+  operation: string,
+  options: AmOptions,
+  sliceUrn: string,
+): VerifiedCredential {
+  return authorizeAm(caller, {
+    credentials: creds,
+    operation,
+    speakingFor: options.speakingFor,
+    sliceUrn,
+    verifier: ctx.verifier,
+    trust: ctx.trust,
+  });
+}
+
+export function manifestOf(ctx: AmContext, d: SliceDescription, now: Date): string {
+  const leases = d.slivers.flatMap((s) =>
+    s.leases.filter((l) => l.kind === 'reservation').map(toLease),
+  );
+  return writeManifest({
+    nodes: toManifestNodes(d, ctx.cmUrn),
+    leases,
+    generated: now,
+    expires: latestExpiry(d.slivers, d.slice.expires),
+  });
+}
+
+/** Is `id` this aggregate, by its `+am` or `+cm` URN (an ad says cm, GetVersion am)? */
+export function isOurs(ctx: AmContext, id: string): boolean {
+  try {
+    const x = Xrn.fromUrn(id);
+    return (
+      x.type.startsWith('authority') && x.hrn.toLowerCase() === ctx.config.authority.toLowerCase()
+    );
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,342 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { openDatabase, runMigrations } from './database.js';
+import {
+  AGGREGATE_MIGRATIONS,
+  AggregateStore,
+  type NewSliver,
+  type NodeRow,
+  type SliceRow,
+} from './aggregate-store.js';
+
+const NOW = new Date('2026-11-25T12:00:00Z');
+const HOUR = 3_600_000;
+const at = (ms: number): Date => new Date(NOW.getTime() + ms);
+
+const dir = mkdtempSync(join(tmpdir(), 'sfa-aggregate-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const freshPath = (): string => join(dir, `aggregate${++n}.db`);
+
+const opened: AggregateStore[] = [];
+function openStore(path = freshPath()): AggregateStore {
+  const store = AggregateStore.open(path);
+  opened.push(store);
+  return store;
+}
+afterEach(() => {
+  for (const s of opened.splice(0)) if (s.db.open) s.close();
+});
+
+function seed(store: AggregateStore): { node: NodeRow; a: SliceRow; b: SliceRow } {
+  const site = store.upsertSite({
+    loginBase: 'inria',
+    name: 'INRIA',
+    hrn: 'ple.inria',
+    country: 'FR',
+    city: null,
+    latitude: 43.6,
+    longitude: 7.07,
+  });
+  const node = store.upsertNode({
+    hostname: 'n1.inria.fr',
+    siteId: site.id,
+    hrn: 'ple.inria.n1\\.inria\\.fr',
+    urn: 'urn:publicid:IDN+ple:inria+node+n1.inria.fr',
+    bootState: 'boot',
+    exclusive: true,
+    maxSlivers: 4,
+    cpuShares: 8,
+    loadAverage: 0,
+    checksUp: 0,
+    checksDown: 0,
+    hardwareType: 'plab-pc',
+  });
+  const a = store.insertSlice({
+    urn: 'urn:publicid:IDN+ple:inria+slice+a',
+    loginName: 'inria_a',
+    created: NOW,
+    expires: at(HOUR),
+  });
+  const b = store.insertSlice({
+    urn: 'urn:publicid:IDN+ple:upmc+slice+b',
+    loginName: 'upmc_b',
+    created: NOW,
+    expires: at(HOUR),
+  });
+  return { node, a, b };
+}
+
+const sliver = (sliceId: number, nodeId: number, extra: Partial<NewSliver> = {}): NewSliver => ({
+  sliceId,
+  nodeId,
+  clientId: `c${sliceId}`,
+  allocationState: 'geni_allocated',
+  operationalState: 'geni_pending_allocation',
+  exclusive: true,
+  cpuShare: 1,
+  attributes: [{ name: 'ports', value: 'tcp:80' }],
+  initscripts: ['boot'],
+  created: NOW,
+  expires: at(HOUR),
+  ...extra,
+});
+
+const sqliteCode = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
+  throw new Error('expected an SQLite error');
+};
+
+describe('AggregateStore schema', () => {
+  it('migrates a fresh file once, and again is a no-op', () => {
+    const path = freshPath();
+    const db = openDatabase(path);
+    expect(runMigrations(db, AGGREGATE_MIGRATIONS, () => NOW)).toEqual([1]);
+    expect(runMigrations(db, AGGREGATE_MIGRATIONS, () => NOW)).toEqual([]);
+    const tables = db
+      .prepare<[], { name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+      )
+      .all()
+      .map((t) => t.name);
+    expect(tables).toEqual(
+      expect.arrayContaining([
+        'sites',
+        'nodes',
+        'node_tags',
+        'nodegroups',
+        'nodegroup_members',
+        'nodegroup_tags',
+        'slices',
+        'slice_users',
+        'slivers',
+        'leases',
+        'port_reservations',
+      ]),
+    );
+    db.close();
+  });
+
+  it('reads back what it wrote, after a reopen', () => {
+    const path = freshPath();
+    const store = openStore(path);
+    const { node, a } = seed(store);
+    const written = store.insertSliver(sliver(a.id, node.id));
+    store.setSliceUsers(a.id, [{ urn: 'urn:publicid:IDN+ple:inria+user+al', keys: ['k1', 'k2'] }]);
+    store.close();
+    const again = openStore(path);
+    expect(again.sliverById(written.id)).toEqual(written);
+    expect(written).toMatchObject({
+      sliceUrn: a.urn,
+      loginName: 'inria_a',
+      hostname: 'n1.inria.fr',
+      attributes: [{ name: 'ports', value: 'tcp:80' }],
+      initscripts: ['boot'],
+      created: NOW,
+      expires: at(HOUR),
+    });
+    expect(again.sliceUsers(a.id)).toEqual([
+      { urn: 'urn:publicid:IDN+ple:inria+user+al', keys: ['k1', 'k2'] },
+    ]);
+    expect(again.nodeByHostname('N1.INRIA.FR')?.id).toBe(node.id);
+    expect(again.nodeByUrn('urn:publicid:IDN+PLE:INRIA+node+n1.inria.fr')?.id).toBe(node.id);
+    expect(again.sliceByUrn('urn:publicid:IDN+PLE:inria+slice+a')?.id).toBe(a.id);
+  });
+
+  it('never gives a sliver id twice (AUTOINCREMENT), even after the newest is deleted', () => {
+    const path = freshPath();
+    const store = openStore(path);
+    const { node, a } = seed(store);
+    const first = store.insertSliver(sliver(a.id, node.id));
+    store.deleteSliver(first.id);
+    store.close();
+    const again = openStore(path);
+    expect(again.insertSliver(sliver(a.id, node.id)).id).toBe(first.id + 1);
+  });
+
+  it('enforces one sliver per slice per node and unique client ids and login names', () => {
+    const store = openStore();
+    const { node, a } = seed(store);
+    store.insertSliver(sliver(a.id, node.id));
+    expect(sqliteCode(() => store.insertSliver(sliver(a.id, node.id, { clientId: 'other' })))).toBe(
+      'SQLITE_CONSTRAINT_UNIQUE',
+    );
+    expect(
+      sqliteCode(() =>
+        store.insertSlice({
+          urn: 'urn:publicid:IDN+plc:inria+slice+a',
+          loginName: 'inria_a',
+          created: NOW,
+          expires: at(HOUR),
+        }),
+      ),
+    ).toBe('SQLITE_CONSTRAINT_UNIQUE');
+    expect(
+      sqliteCode(() =>
+        store.insertSlice({
+          urn: 'urn:publicid:IDN+ple:INRIA+slice+a',
+          loginName: 'inria_other',
+          created: NOW,
+          expires: at(HOUR),
+        }),
+      ),
+    ).toBe('SQLITE_CONSTRAINT_UNIQUE');
+  });
+
+  it('checks values: states, capacities, dates, login names', () => {
+    const store = openStore();
+    const { node, a } = seed(store);
+    const bad = (s: Partial<NewSliver>) =>
+      sqliteCode(() => store.insertSliver(sliver(a.id, node.id, s)));
+    expect(bad({ allocationState: 'geni_unallocated' as never })).toBe('SQLITE_CONSTRAINT_CHECK');
+    expect(bad({ operationalState: 'running' as never })).toBe('SQLITE_CONSTRAINT_CHECK');
+    expect(bad({ cpuShare: 0 })).toBe('SQLITE_CONSTRAINT_CHECK');
+    expect(bad({ expires: NOW })).toBe('SQLITE_CONSTRAINT_CHECK');
+    store.insertSliver(sliver(a.id, node.id));
+    // A date that would not sort as time.
+    expect(
+      sqliteCode(() =>
+        store.db.prepare("UPDATE slivers SET expires = '2026-11-25 13:00:00'").run(),
+      ),
+    ).toBe('SQLITE_CONSTRAINT_CHECK');
+    expect(
+      sqliteCode(() =>
+        store.insertSlice({
+          urn: 'urn:publicid:IDN+x+slice+y',
+          loginName: 'NoUnderscore',
+          created: NOW,
+          expires: at(HOUR),
+        }),
+      ),
+    ).toBe('SQLITE_CONSTRAINT_CHECK');
+    expect(
+      sqliteCode(() =>
+        store.insertSlice({
+          urn: 'urn:publicid:IDN+x+slice+z',
+          loginName: `x_${'a'.repeat(31)}`,
+          created: NOW,
+          expires: at(HOUR),
+        }),
+      ),
+    ).toBe('SQLITE_CONSTRAINT_CHECK');
+    expect(
+      sqliteCode(() => store.updateNodeStatus(node.id, { ...node, bootState: 'up' as never })),
+    ).toBe('SQLITE_CONSTRAINT_CHECK');
+  });
+
+  it('refuses to delete a node or slice that still has slivers', () => {
+    const store = openStore();
+    const { node, a } = seed(store);
+    store.insertSliver(sliver(a.id, node.id));
+    // ON DELETE RESTRICT: refused at once (SQLite reports it as a trigger constraint).
+    expect(() => store.deleteNode(node.id)).toThrow('FOREIGN KEY constraint failed');
+    expect(() => store.deleteSlice(a.id)).toThrow('FOREIGN KEY constraint failed');
+  });
+});
+
+describe('Security: double booking refused by the schema itself', () => {
+  it('refuses overlapping leases of two slices on one node, on insert and update', () => {
+    const store = openStore();
+    const { node, a, b } = seed(store);
+    const va = store.insertSliver(sliver(a.id, node.id));
+    const vb = store.insertSliver(sliver(b.id, node.id));
+    const lease = (sliceId: number, sliverId: number, start: number, end: number) =>
+      store.insertLease({
+        nodeId: node.id,
+        sliceId,
+        sliverId,
+        kind: 'reservation',
+        start: at(start),
+        end: at(end),
+      });
+    lease(a.id, va.id, 0, 2 * HOUR);
+    // The same slice may overlap itself; another slice may not.
+    lease(a.id, va.id, HOUR, 3 * HOUR);
+    expect(sqliteCode(() => lease(b.id, vb.id, 2 * HOUR, 4 * HOUR))).toBe(
+      'SQLITE_CONSTRAINT_TRIGGER',
+    );
+    const id = lease(b.id, vb.id, 3 * HOUR, 4 * HOUR);
+    expect(sqliteCode(() => store.setLeaseTimes(id, at(2 * HOUR), at(4 * HOUR)))).toBe(
+      'SQLITE_CONSTRAINT_TRIGGER',
+    );
+  });
+
+  it('refuses overlapping port ranges of two slices on one node and protocol', () => {
+    const store = openStore();
+    const { node, a, b } = seed(store);
+    const va = store.insertSliver(sliver(a.id, node.id));
+    const vb = store.insertSliver(sliver(b.id, node.id));
+    const port = (
+      sliceId: number,
+      sliverId: number,
+      proto: 'tcp' | 'udp',
+      from: number,
+      to: number,
+    ) => store.insertPort({ sliverId, nodeId: node.id, sliceId, proto, from, to });
+    port(a.id, va.id, 'tcp', 8000, 8010);
+    expect(sqliteCode(() => port(b.id, vb.id, 'tcp', 8010, 8020))).toBe(
+      'SQLITE_CONSTRAINT_TRIGGER',
+    );
+    port(b.id, vb.id, 'udp', 8000, 8010);
+    port(b.id, vb.id, 'tcp', 8011, 8020);
+    expect(sqliteCode(() => port(b.id, vb.id, 'tcp', 0, 1))).toBe('SQLITE_CONSTRAINT_CHECK');
+    expect(sqliteCode(() => port(b.id, vb.id, 'tcp', 9000, 8999))).toBe('SQLITE_CONSTRAINT_CHECK');
+  });
+
+  it('drops a sliver’s leases and ports with it', () => {
+    const store = openStore();
+    const { node, a } = seed(store);
+    const v = store.insertSliver(sliver(a.id, node.id));
+    store.insertLease({
+      nodeId: node.id,
+      sliceId: a.id,
+      sliverId: v.id,
+      kind: 'hold',
+      start: NOW,
+      end: at(HOUR),
+    });
+    store.insertPort({
+      sliverId: v.id,
+      nodeId: node.id,
+      sliceId: a.id,
+      proto: 'tcp',
+      from: 1,
+      to: 2,
+    });
+    store.deleteSliver(v.id);
+    expect(store.liveLeases(NOW)).toEqual([]);
+    expect(store.portsOnNode(node.id, NOW)).toEqual([]);
+  });
+
+  it('does not count the leases and ports of a lapsed sliver as live', () => {
+    const store = openStore();
+    const { node, a } = seed(store);
+    const v = store.insertSliver(sliver(a.id, node.id, { expires: at(HOUR) }));
+    store.insertLease({
+      nodeId: node.id,
+      sliceId: a.id,
+      sliverId: v.id,
+      kind: 'hold',
+      start: NOW,
+      end: at(5 * HOUR),
+    });
+    store.insertPort({
+      sliverId: v.id,
+      nodeId: node.id,
+      sliceId: a.id,
+      proto: 'tcp',
+      from: 1,
+      to: 2,
+    });
+    expect(store.liveLeasesOnNode(node.id, at(HOUR - 1000))).toHaveLength(1);
+    expect(store.liveLeasesOnNode(node.id, at(HOUR))).toEqual([]);
+    expect(store.portsOnNode(node.id, at(HOUR))).toEqual([]);
+    expect(store.lapsedSlivers(at(HOUR)).map((s) => s.id)).toEqual([v.id]);
+  });
+});
