@@ -107,12 +107,13 @@ export function authorize(opts: AuthorizeOptions): VerifiedCredential {
           `the credential belongs to ${cred.ownerUrn}, but the caller is ${opts.peerUrn}`,
         );
       }
+      // Is it a credential for the object acted on at all? Then: does it allow the operation?
+      opts.accept?.(cred);
       if (!canPerform(cred.privileges, opts.operation)) {
         throw new Forbidden(
           `the credential for ${cred.targetUrn} grants [${cred.privileges.map((p) => p.name).join(', ')}], which does not allow '${opts.operation}'`,
         );
       }
-      opts.accept?.(cred);
       return cred;
     } catch (e) {
       if (!(e instanceof GeniFault)) throw e;

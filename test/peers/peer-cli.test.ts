@@ -344,11 +344,13 @@ describe('sfa peer, as scripts use it', { timeout: 120_000 }, () => {
     );
   });
 
-  it('revoke: forgets the peer, keeps the audit trail', () => {
+  it('revoke: forgets the peer, keeps the audit trail, warns of a root left in trusted_roots/', () => {
+    // An operator once copied plc's root by hand: revoking the peer cannot undo that.
+    writeFileSync(join(paths.trustedRoots(ple.dir), 'plc.gid'), third.gid.pem);
     const r = run('peer', 'revoke', 'plc');
     expect(r).toEqual({
       status: 0,
-      stderr: '',
+      stderr: `warning: trusted_roots/ still holds urn:publicid:IDN+plc+authority+sa (${third.gid.fingerprint256}): it stays trusted until that file is removed and the servers restarted\n`,
       stdout: `revoked peer plc: 1 root(s) no longer trusted\n${pad('removed root')}${third.gid.fingerprint256}\n`,
     });
     expect(run('peer', 'list').stderr).toBe('no peers\n');

@@ -108,3 +108,16 @@ export function client(url: string, keyPem: string | undefined, cert: string | u
   return (method: string, ...params: XmlRpcValue[]) =>
     xmlRpcCall(url, method, params, { key: keyPem, cert, timeoutMs: 10_000 });
 }
+
+/** sfi's bootstrap at `registryUrl`: self-signed cert → GetSelfCredential → Resolve → GID. */
+export async function bootstrapUser(
+  registryUrl: string,
+  user: TestUser,
+): Promise<{ cred: string; gid: string; registry: ReturnType<typeof client> }> {
+  const sscert = selfSignedCert(user);
+  const anon = client(registryUrl, user.keyPem, sscert);
+  const cred = (await anon('GetSelfCredential', sscert, user.hrn, 'user')) as string;
+  const records = (await anon('Resolve', user.hrn, cred)) as Array<Record<string, XmlRpcValue>>;
+  const gid = records.find((r) => r['type'] === 'user')!['gid'] as string;
+  return { cred, gid, registry: client(registryUrl, user.keyPem, gid) };
+}

@@ -2,12 +2,13 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../../../test/support/paths.js';
 import { AggregateStore } from '../../store/aggregate-store.js';
 import { raceInventory, RACE_NOW, type RaceResult } from './allocate-process.fixture.js';
 import { freshPath, openEngine } from './engine.fixture.js';
 
 const FIXTURE = fileURLToPath(new URL('./allocate-process.fixture.ts', import.meta.url));
+/** The checkout, where `tsx` resolves (computed here: the build's rootDir is src). */
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 interface Racer {
   ready: Promise<void>;
