@@ -17,6 +17,8 @@ import type { XmlRpcValue } from '../xmlrpc/value.js';
 export interface AmCaller {
   peerKey: KeyObject | undefined;
   peerCertPem: string | undefined;
+  /** The certificate and the issuer chain the client sent with it (a tool's chain for speaks-for). */
+  peerChainPem?: string | undefined;
   now: Date;
 }
 
@@ -35,7 +37,7 @@ export function authorizeAm(caller: AmCaller, opts: AmAuthOptions): VerifiedCred
   let peerGid: Gid | undefined;
   if (caller.peerCertPem) {
     try {
-      peerGid = Gid.fromPem(caller.peerCertPem);
+      peerGid = Gid.fromPem(caller.peerChainPem ?? caller.peerCertPem);
     } catch {
       peerGid = undefined;
     }

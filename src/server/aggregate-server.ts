@@ -29,7 +29,12 @@ export function createAggregateServer(opts: AggregateServerOptions): Server {
       opts.beforeCall?.(now);
       const result = callAggregate(
         ctx,
-        { peerKey: peer.publicKey, peerCertPem: peer.certificate, now },
+        {
+          peerKey: peer.publicKey,
+          peerCertPem: peer.certificate,
+          peerChainPem: peer.chainPem,
+          now,
+        },
         path,
         method,
         params,

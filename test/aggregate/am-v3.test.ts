@@ -10,11 +10,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateRspec } from '../../src/rspec/validate.js';
 import type { RunningAuthority } from '../../src/server/authority.js';
 import type { XmlRpcStruct, XmlRpcValue } from '../../src/xmlrpc/value.js';
-import { bootstrapUser, client, makeAuthorityDir, startTestAuthority, type TestUser } from '../support/authority.js';
+import {
+  bootstrapUser,
+  client,
+  makeAuthorityDir,
+  startTestAuthority,
+  type TestUser,
+} from '../support/authority.js';
 import { NOW, SHARED } from '../support/paths.js';
 
 const ACCEPTANCE = join(SHARED, 'vectors/geni-acceptance');
-const GENI3 = { type: 'GENI', version: '3', schema: 'http://www.geni.net/resources/rspec/3/manifest.xsd', namespace: 'http://www.geni.net/resources/rspec/3', extensions: [] };
+const GENI3 = {
+  type: 'GENI',
+  version: '3',
+  schema: 'http://www.geni.net/resources/rspec/3/manifest.xsd',
+  namespace: 'http://www.geni.net/resources/rspec/3',
+  extensions: [],
+};
 const SLICE = 'urn:publicid:IDN+ple:inria+slice+myslice';
 
 let running: RunningAuthority;
@@ -73,13 +85,21 @@ describe('GetVersion', () => {
       ],
     });
     expect(Object.keys(v['geni_api_versions'] as XmlRpcStruct).sort()).toEqual(['2', '3']);
-    expect((v['geni_ad_rspec_versions'] as XmlRpcStruct[])[0]).toMatchObject({ type: 'GENI', version: '3' });
+    expect((v['geni_ad_rspec_versions'] as XmlRpcStruct[])[0]).toMatchObject({
+      type: 'GENI',
+      version: '3',
+    });
   });
 });
 
 describe('ListResources', () => {
   it('advertises every node in a valid GENI v3 ad naming ad.xsd', async () => {
-    const r = await call('ListResources', [userCred], { geni_rspec_version: GENI3, cached: true, list_leases: 'resources', call_id: 'urn:uuid:1' });
+    const r = await call('ListResources', [userCred], {
+      geni_rspec_version: GENI3,
+      cached: true,
+      list_leases: 'resources',
+      call_id: 'urn:uuid:1',
+    });
     expect(code(r)).toBe(0);
     const ad = r['value'] as string;
     expect(ad).toContain('http://www.geni.net/resources/rspec/3/ad.xsd');
@@ -88,7 +108,10 @@ describe('ListResources', () => {
   });
 
   it('with geni_available, lists only available nodes, each <available now="true"/>', async () => {
-    const r = await call('ListResources', [userCred], { geni_rspec_version: GENI3, geni_available: true });
+    const r = await call('ListResources', [userCred], {
+      geni_rspec_version: GENI3,
+      geni_available: true,
+    });
     const ad = r['value'] as string;
     const nodes = ad.match(/<node [\s\S]*?<\/node>/g) ?? [];
     expect(nodes.length).toBeGreaterThan(0);
@@ -97,7 +120,10 @@ describe('ListResources', () => {
   });
 
   it('compresses with geni_compressed (zlib + base64)', async () => {
-    const r = await call('ListResources', [userCred], { geni_rspec_version: 'GENI 3', geni_compressed: true });
+    const r = await call('ListResources', [userCred], {
+      geni_rspec_version: 'GENI 3',
+      geni_compressed: true,
+    });
     const xml = inflateSync(Buffer.from(r['value'] as string, 'base64')).toString('utf8');
     expect(xml).toContain('type="advertisement"');
   });
@@ -107,26 +133,38 @@ describe('ListResources', () => {
     expect(code(missing)).toBe(1);
     expect(missing['output']).toContain('geni_rspec_version is required');
     expect(missing['value']).toBe('');
-    const unknown = await call('ListResources', [userCred], { geni_rspec_version: { type: 'ProtoGENI', version: '2' } });
+    const unknown = await call('ListResources', [userCred], {
+      geni_rspec_version: { type: 'ProtoGENI', version: '2' },
+    });
     expect(code(unknown)).toBe(4);
   });
 });
 
 describe('acceptance: credentials', () => {
   it('refuses malformed credential XML (CREDENTIAL_INVALID)', async () => {
-    const r = await call('ListResources', ['<signed-credential><credential>'], { geni_rspec_version: GENI3 });
+    const r = await call('ListResources', ['<signed-credential><credential>'], {
+      geni_rspec_version: GENI3,
+    });
     expect(code(r)).toBe(20);
     expect(r['output']).not.toBe('');
   });
 
   it('ignores an unknown credential type, and so has no credential (BADARGS)', async () => {
-    const r = await call('ListResources', [{ geni_type: 'geni_unknown', geni_version: '1', geni_value: userCred }], { geni_rspec_version: GENI3 });
+    const r = await call(
+      'ListResources',
+      [{ geni_type: 'geni_unknown', geni_version: '1', geni_value: userCred }],
+      { geni_rspec_version: GENI3 },
+    );
     expect(code(r)).toBe(1);
     expect(r['output']).toContain('no credential given');
   });
 
   it('refuses an altered signed credential (CREDENTIAL_INVALID)', async () => {
-    const r = await call('ListResources', [userCred.replace('<name>info</name>', '<name>sa</name>')], { geni_rspec_version: GENI3 });
+    const r = await call(
+      'ListResources',
+      [userCred.replace('<name>info</name>', '<name>sa</name>')],
+      { geni_rspec_version: GENI3 },
+    );
     expect(code(r)).toBe(20);
     expect(r['output']).toContain('digest mismatch');
   });
@@ -144,13 +182,24 @@ describe('acceptance: credentials', () => {
   });
 
   it('refuses a slice credential used on another slice', async () => {
-    const r = await call('Allocate', 'urn:publicid:IDN+ple:inria+slice+other', sliceCredDict, request(boundNode('x', 'node2.inria.fr', 'inria')), {});
+    const r = await call(
+      'Allocate',
+      'urn:publicid:IDN+ple:inria+slice+other',
+      sliceCredDict,
+      request(boundNode('x', 'node2.inria.fr', 'inria')),
+      {},
+    );
     expect(code(r)).toBe(22);
   });
 
   it("refuses bob presenting alice's slice credential", async () => {
     const b = await bootstrapUser(running.urls.registry, bob);
-    const r = (await client(running.urls.aggregate, bob.keyPem, b.gid)('Status', [SLICE], sliceCredDict, {})) as XmlRpcStruct;
+    const r = (await client(running.urls.aggregate, bob.keyPem, b.gid)(
+      'Status',
+      [SLICE],
+      sliceCredDict,
+      {},
+    )) as XmlRpcStruct;
     expect(code(r)).toBe(22);
   });
 });
@@ -161,15 +210,20 @@ describe('acceptance: request RSpecs', () => {
     const bad = readFileSync(join(ACCEPTANCE, 'bad.xml.sample'), 'utf8');
     const r = await call('Allocate', SLICE, sliceCredDict, bad, {});
     expect(code(r)).toBe(1);
-    expect(code(await call('Allocate', SLICE, sliceCredDict, '<rspec type="request"><node', {}))).toBe(1);
+    expect(
+      code(await call('Allocate', SLICE, sliceCredDict, '<rspec type="request"><node', {})),
+    ).toBe(1);
   });
 
-  it("keeps every request client_id in the manifest (the acceptance sample, unbound to our nodes)", async () => {
+  it('keeps every request client_id in the manifest (the acceptance sample, unbound to our nodes)', async () => {
     // The sample asks for a Utah node; unbound (no component ids) and as a vserver it is ours.
     const sample = readFileSync(join(ACCEPTANCE, 'request.xml.sample'), 'utf8')
       .replace(/ component_(id|manager_id)="[^"]*"/g, '')
       .replace(/<sliver_type name="[^"]*"\s*\/>/g, '<sliver_type name="plab-vserver"/>')
-      .replace(/<sliver_type name="[^"]*">[\s\S]*?<\/sliver_type>/g, '<sliver_type name="plab-vserver"/>');
+      .replace(
+        /<sliver_type name="[^"]*">[\s\S]*?<\/sliver_type>/g,
+        '<sliver_type name="plab-vserver"/>',
+      );
     const clientIds = [...sample.matchAll(/<node[^>]* client_id="([^"]+)"/g)].map((m) => m[1]);
     expect(clientIds.length).toBeGreaterThan(0);
     const r = await call('Allocate', SLICE, sliceCredDict, sample, {});
@@ -178,7 +232,9 @@ describe('acceptance: request RSpecs', () => {
     for (const id of clientIds) expect(manifest).toContain(`client_id="${id}"`);
     expect(manifest).toContain('http://www.geni.net/resources/rspec/3/manifest.xsd');
     await expect(validateRspec(manifest, 'manifest')).resolves.toBeUndefined();
-    const urns = ((r['value'] as XmlRpcStruct)['geni_slivers'] as XmlRpcStruct[]).map((s) => s['geni_sliver_urn'] as string);
+    const urns = ((r['value'] as XmlRpcStruct)['geni_slivers'] as XmlRpcStruct[]).map(
+      (s) => s['geni_sliver_urn'] as string,
+    );
     expect(code(await call('Delete', urns, sliceCredDict, {}))).toBe(0);
   });
 });
@@ -187,19 +243,37 @@ describe('a slice from Allocate to Delete', () => {
   let sliverUrns: string[] = [];
 
   it('allocates (geni_allocated), with ports granted in the manifest', async () => {
-    const req = request(boundNode('web', 'node1.inria.fr', 'inria', '<planetlab:attribute name="ports" value="tcp:8080"/>') + boundNode('db', 'node2.inria.fr', 'inria'));
-    const r = await call('Allocate', SLICE, sliceCredDict, req, { geni_users: [{ urn: 'urn:publicid:IDN+ple:inria+user+alice', keys: [alice.sshKey] }] });
+    const req = request(
+      boundNode(
+        'web',
+        'node1.inria.fr',
+        'inria',
+        '<planetlab:attribute name="ports" value="tcp:8080"/>',
+      ) + boundNode('db', 'node2.inria.fr', 'inria'),
+    );
+    const r = await call('Allocate', SLICE, sliceCredDict, req, {
+      geni_users: [{ urn: 'urn:publicid:IDN+ple:inria+user+alice', keys: [alice.sshKey] }],
+    });
     expect(r['output']).toBe('');
     const v = r['value'] as XmlRpcStruct;
     const slivers = v['geni_slivers'] as XmlRpcStruct[];
-    expect(slivers.map((s) => s['geni_allocation_status'])).toEqual(['geni_allocated', 'geni_allocated']);
+    expect(slivers.map((s) => s['geni_allocation_status'])).toEqual([
+      'geni_allocated',
+      'geni_allocated',
+    ]);
     expect(v['geni_rspec']).toContain('<sfa-ts:ports proto="tcp" from="8080" to="8080"/>');
     sliverUrns = slivers.map((s) => s['geni_sliver_urn'] as string);
     for (const u of sliverUrns) expect(u).toMatch(/^urn:publicid:IDN\+ple\+sliver\+\d+$/);
   });
 
   it('refuses a second sliver of the slice on the same node, naming the node (nothing added)', async () => {
-    const r = await call('Allocate', SLICE, sliceCredDict, request(boundNode('web2', 'node1.inria.fr', 'inria')), {});
+    const r = await call(
+      'Allocate',
+      SLICE,
+      sliceCredDict,
+      request(boundNode('web2', 'node1.inria.fr', 'inria')),
+      {},
+    );
     expect(code(r)).not.toBe(0);
     expect(r['output']).toContain('node1.inria.fr');
     const s = await call('Status', [SLICE], sliceCredDict, {});
@@ -207,10 +281,17 @@ describe('a slice from Allocate to Delete', () => {
   });
 
   it('provisions, with login and the users’ keys in a valid manifest', async () => {
-    const r = await call('Provision', [SLICE], sliceCredDict, { geni_rspec_version: GENI3, geni_users: [{ urn: 'urn:publicid:IDN+ple:inria+user+alice', keys: [alice.sshKey] }] });
+    const r = await call('Provision', [SLICE], sliceCredDict, {
+      geni_rspec_version: GENI3,
+      geni_users: [{ urn: 'urn:publicid:IDN+ple:inria+user+alice', keys: [alice.sshKey] }],
+    });
     expect(r['output']).toBe('');
     const v = r['value'] as XmlRpcStruct;
-    expect((v['geni_slivers'] as XmlRpcStruct[]).every((s) => s['geni_allocation_status'] === 'geni_provisioned')).toBe(true);
+    expect(
+      (v['geni_slivers'] as XmlRpcStruct[]).every(
+        (s) => s['geni_allocation_status'] === 'geni_provisioned',
+      ),
+    ).toBe(true);
     const manifest = v['geni_rspec'] as string;
     expect(manifest).toContain('username="inria_myslice"');
     expect(manifest).toContain(alice.sshKey.split(' ')[1]!);
@@ -228,7 +309,10 @@ describe('a slice from Allocate to Delete', () => {
     const empty = await call('PerformOperationalAction', sliverUrns, sliceCredDict, '', {});
     expect(code(empty)).not.toBe(0);
     const stop = await call('PerformOperationalAction', sliverUrns, sliceCredDict, 'geni_stop', {});
-    expect((stop['value'] as XmlRpcStruct[]).map((s) => s['geni_operational_status'])).toEqual(['geni_notready', 'geni_notready']);
+    expect((stop['value'] as XmlRpcStruct[]).map((s) => s['geni_operational_status'])).toEqual([
+      'geni_notready',
+      'geni_notready',
+    ]);
   });
 
   it('renews within the credential, and refuses renewal past its expiry (OUTOFRANGE)', async () => {
@@ -246,7 +330,10 @@ describe('a slice from Allocate to Delete', () => {
 
   it('deletes (geni_unallocated); the deleted URNs then answer SEARCHFAILED', async () => {
     const r = await call('Delete', sliverUrns, sliceCredDict, {});
-    expect((r['value'] as XmlRpcStruct[]).map((s) => s['geni_allocation_status'])).toEqual(['geni_unallocated', 'geni_unallocated']);
+    expect((r['value'] as XmlRpcStruct[]).map((s) => s['geni_allocation_status'])).toEqual([
+      'geni_unallocated',
+      'geni_unallocated',
+    ]);
     expect(code(await call('Status', sliverUrns, sliceCredDict, {}))).toBe(12);
     const empty = await call('Describe', [SLICE], sliceCredDict, { geni_rspec_version: GENI3 });
     expect(code(empty)).toBe(0);
@@ -254,9 +341,20 @@ describe('a slice from Allocate to Delete', () => {
   });
 
   it('never reuses a sliver URN when the slice is recreated on a node', async () => {
-    const r = await call('Allocate', SLICE, sliceCredDict, request(boundNode('web', 'node1.inria.fr', 'inria')), {});
-    const urn = ((r['value'] as XmlRpcStruct)['geni_slivers'] as XmlRpcStruct[])[0]!['geni_sliver_urn'] as string;
+    const r = await call(
+      'Allocate',
+      SLICE,
+      sliceCredDict,
+      request(boundNode('web', 'node1.inria.fr', 'inria')),
+      {},
+    );
+    const urn = ((r['value'] as XmlRpcStruct)['geni_slivers'] as XmlRpcStruct[])[0]![
+      'geni_sliver_urn'
+    ] as string;
     expect(sliverUrns).not.toContain(urn);
-    expect(await call('Shutdown', SLICE, sliceCredDict, {})).toMatchObject({ value: true, output: '' });
+    expect(await call('Shutdown', SLICE, sliceCredDict, {})).toMatchObject({
+      value: true,
+      output: '',
+    });
   });
 });
