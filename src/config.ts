@@ -27,6 +27,8 @@ export interface SfaConfig {
   /** Address the servers bind to. */
   listen: string;
   ports: Ports;
+  /** The slice manager's deadline for each aggregate it relays to. */
+  relayTimeoutMs?: number;
 }
 
 export const DEFAULT_PORTS: Ports = { registry: 12345, aggregate: 12346, slicemgr: 12347 };
@@ -79,5 +81,8 @@ export function loadConfig(dir: string): SfaConfig {
     hostname: typeof raw['hostname'] === 'string' ? raw['hostname'] : 'localhost',
     listen: typeof raw['listen'] === 'string' ? raw['listen'] : '0.0.0.0',
     ports,
+    ...(typeof raw['relayTimeoutMs'] === 'number' && raw['relayTimeoutMs'] > 0
+      ? { relayTimeoutMs: raw['relayTimeoutMs'] }
+      : {}),
   };
 }

@@ -54,10 +54,12 @@ async function serve(o: ServeFlags): Promise<void> {
   const dir = dataDir(o.dir);
   process.stdout.write(
     `sfa-ts authority '${running.authority}' (data in ${dir})\n` +
-      `  registry:  ${running.urls.registry}\n\n` +
+      `  registry:       ${running.urls.registry}\n` +
+      `  aggregate (v3): ${running.urls.aggregate}   (v2: ${running.urls.aggregateV2})\n` +
+      `  slice manager:  ${running.urls.slicemgr}\n\n` +
       `For sfi (~/.sfi/sfi_config):\n` +
       `  [sfi]\n  auth = ${running.authority}\n  user = ${running.authority}.<you>\n` +
-      `  registry = ${running.urls.registry}\n  sm = ${running.urls.registry.replace('https://', 'http://').replace(/:\d+\/$/, ':12346/')}\n` +
+      `  registry = ${running.urls.registry}\n  sm = ${running.urls.slicemgr.replace('https://', 'http://')}\n` +
       `and your RSA private key (PEM) as ~/.sfi/${running.authority}.<you>.pkey; see README.\n`,
   );
   const stop = () => {

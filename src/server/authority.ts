@@ -15,6 +15,9 @@ import { openRegistry } from '../registry/open-registry.js';
 import { createAggregateServer } from './aggregate-server.js';
 import type { Logger } from './log.js';
 import { createRegistryServer } from './registry-server.js';
+import { createSliceManagerServer } from './slicemgr-server.js';
+import { RelayCredentials } from '../slicemgr/credentials.js';
+import type { SmContext } from '../slicemgr/slice-manager.js';
 
 export interface StartOptions {
   dir?: string;
@@ -23,11 +26,15 @@ export interface StartOptions {
   listen?: string;
   log: Logger;
   clock?: () => Date;
+  /** The slice manager's deadline per aggregate (default: sfa.json relayTimeoutMs, else 30 s). */
+  relayTimeoutMs?: number;
+  /** How long the slice manager serves a merged advertisement (default 60 s; 0: never). */
+  smAdCacheMs?: number;
 }
 
 export interface RunningAuthority {
   readonly authority: string;
-  readonly urls: { registry: string; aggregate: string; aggregateV2: string };
+  readonly urls: { registry: string; aggregate: string; aggregateV2: string; slicemgr: string };
   /** The aggregate's engine (tests and benchmarks look inside). */
   readonly engine: AggregateEngine;
   close(): Promise<void>;
@@ -98,10 +105,45 @@ export async function startAuthority(opts: StartOptions): Promise<RunningAuthori
       callIds: new CallIdCache(),
       ads: new AdvertisementCache(AD_CACHE_TTL_MS),
     };
-    const amServer = createAggregateServer({ ctx: amCtx, log: opts.log, clock });
+    const refreshTrust = (now: Date) => registry.ctx.trustSource.refresh(now);
+    const amServer = createAggregateServer({
+      ctx: amCtx,
+      log: opts.log,
+      clock,
+      beforeCall: refreshTrust,
+    });
     servers.push(amServer);
     const amPort = await listen(amServer, ports.aggregate, host);
     amCtx.urls = { v3: `https://${shown}:${amPort}/`, v2: `https://${shown}:${amPort}/v2` };
+    // The aggregate as this host's slice manager reaches it (loopback when bound everywhere).
+    const localAm = `https://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${amPort}/`;
+
+    const smCtx: { -readonly [K in keyof SmContext]: SmContext[K] } = {
+      authority: config.authority,
+      hostname: config.hostname,
+      identity: amCtx.identity,
+      trust: registry.ctx.trust,
+      verifier: registry.ctx.verifier,
+      credentials: new RelayCredentials(amCtx.identity, registry.ctx.keys, registry.ctx.verifier),
+      aggregates: () => [
+        { hrn: config.authority, url: localAm },
+        ...registry.ctx.peerStore
+          .list()
+          .flatMap((p) => p.aggregateUrls.map((url) => ({ hrn: p.hrn, url }))),
+      ],
+      timeoutMs: opts.relayTimeoutMs ?? config.relayTimeoutMs ?? 30_000,
+      adCacheMs: opts.smAdCacheMs ?? 60_000,
+      url: '',
+    };
+    const smServer = createSliceManagerServer({
+      ctx: smCtx,
+      log: opts.log,
+      clock,
+      beforeCall: refreshTrust,
+    });
+    servers.push(smServer);
+    const smPort = await listen(smServer, ports.slicemgr, host);
+    smCtx.url = `https://${shown}:${smPort}/`;
 
     reaper = setInterval(() => {
       const now = clock();
@@ -125,6 +167,7 @@ export async function startAuthority(opts: StartOptions): Promise<RunningAuthori
         registry: `https://${shown}:${registryPort}/`,
         aggregate: amCtx.urls.v3,
         aggregateV2: amCtx.urls.v2,
+        slicemgr: smCtx.url,
       },
       engine,
       close: closeAll,

@@ -62,31 +62,31 @@ export function selfSignedCert(user: TestUser): string {
  * `ple` with sub-authority `ple.inria`, PI alice, researcher bob, slice `ple.inria.myslice`
  * (researcher alice), and `carol` (no role).
  */
-export function makeAuthorityDir(): {
+export function makeAuthorityDir(now: Date = NOW): {
   dir: string;
   alice: TestUser;
   bob: TestUser;
   carol: TestUser;
 } {
   const dir = mkdtempSync(join(tmpdir(), 'sfa-authority-'));
-  initAuthority({ dir, authority: 'ple', hostname: 'localhost', now: NOW });
+  initAuthority({ dir, authority: 'ple', hostname: 'localhost', now: now });
   const alice = newUser('ple.inria.alice');
   const bob = newUser('ple.inria.bob');
   const carol = newUser('ple.inria.carol');
   const reg = openRegistry(dir);
   try {
     const { ctx } = reg;
-    createRecord(ctx, { hrn: 'ple.inria', type: 'authority', name: 'INRIA' }, NOW);
+    createRecord(ctx, { hrn: 'ple.inria', type: 'authority', name: 'INRIA' }, now);
     for (const u of [alice, bob, carol]) {
       createRecord(
         ctx,
         { hrn: u.hrn, type: 'user', email: `${u.hrn.split('.').pop()}@inria.fr`, keys: [u.sshKey] },
-        NOW,
+        now,
       );
     }
     const inria = ctx.store.get('ple.inria', 'authority')!;
     ctx.store.setPis(inria.id, [ctx.store.get(alice.hrn, 'user')!.id]);
-    createRecord(ctx, { hrn: 'ple.inria.myslice', type: 'slice', researchers: [alice.hrn] }, NOW);
+    createRecord(ctx, { hrn: 'ple.inria.myslice', type: 'slice', researchers: [alice.hrn] }, now);
   } finally {
     reg.close();
   }

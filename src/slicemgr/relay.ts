@@ -1,0 +1,100 @@
+/**
+ * Relaying one AM API call to many aggregates at once: each with its own deadline, so a peer
+ * that refuses connections costs nothing and one that hangs costs its timeout, never delaying
+ * the others' results beyond it.
+ */
+import type { AuthorityIdentity } from '../authority/keystore.js';
+import { XmlRpcCallError, XmlRpcFaultError, XmlRpcTimeoutError } from '../xmlrpc/errors.js';
+import { xmlRpcCall } from '../xmlrpc/client.js';
+import type { XmlRpcStruct, XmlRpcValue, XmlRpcWritable } from '../xmlrpc/value.js';
+
+export interface Aggregate {
+  /** The authority HRN the aggregate belongs to (`ple`, `plc`, …). */
+  readonly hrn: string;
+  readonly url: string;
+}
+
+export interface RelayOutcome {
+  readonly aggregate: Aggregate;
+  readonly elapsedMs: number;
+  /** The answer's `value` when its geni_code was 0. */
+  readonly value?: XmlRpcValue;
+  /** GENI code (0 on success; the aggregate's own code, or 8/11/10 for transport failures). */
+  readonly code: number;
+  /** What went wrong, for the researcher ('' on success). */
+  readonly message: string;
+}
+
+const keyPems = new WeakMap<AuthorityIdentity, string>();
+
+function keyPem(identity: AuthorityIdentity): string {
+  let key = keyPems.get(identity);
+  if (!key) {
+    key = identity.key.export({ type: 'pkcs1', format: 'pem' }).toString();
+    keyPems.set(identity, key);
+  }
+  return key;
+}
+
+/** Call `method(params)` on one aggregate; never throws. */
+export async function relayOne(
+  aggregate: Aggregate,
+  method: string,
+  params: readonly XmlRpcWritable[],
+  identity: AuthorityIdentity,
+  timeoutMs: number,
+): Promise<RelayOutcome> {
+  const started = performance.now();
+  const done = (code: number, message: string, value?: XmlRpcValue): RelayOutcome => ({
+    aggregate,
+    elapsedMs: Math.round(performance.now() - started),
+    code,
+    message,
+    ...(value !== undefined ? { value } : {}),
+  });
+  try {
+    const answer = await xmlRpcCall(aggregate.url, method, params, {
+      key: keyPem(identity),
+      cert: identity.gid.pem,
+      timeoutMs,
+    });
+    if (!answer || typeof answer !== 'object' || Array.isArray(answer) || !('code' in answer)) {
+      return done(10, `${aggregate.hrn}: the aggregate did not answer in the AM API format`);
+    }
+    const a = answer as XmlRpcStruct;
+    const code = Number((a['code'] as XmlRpcStruct | undefined)?.['geni_code'] ?? 2);
+    if (code !== 0) return done(code, `${aggregate.hrn}: ${String(a['output'] ?? 'error')}`);
+    return done(0, '', a['value']);
+  } catch (e) {
+    if (e instanceof XmlRpcTimeoutError)
+      return done(8, `${aggregate.hrn}: no answer within ${timeoutMs} ms`);
+    if (e instanceof XmlRpcFaultError)
+      return done(e.faultCode || 10, `${aggregate.hrn}: ${e.faultString}`);
+    if (e instanceof XmlRpcCallError)
+      return done(11, `${aggregate.hrn}: unreachable (${e.message})`);
+    return done(5, `${aggregate.hrn}: ${(e as Error).message}`);
+  }
+}
+
+/** Call every aggregate concurrently; the outcomes in the aggregates' order. */
+export function relayAll(
+  aggregates: readonly Aggregate[],
+  method: string,
+  paramsFor: (a: Aggregate) => readonly XmlRpcWritable[],
+  identity: AuthorityIdentity,
+  timeoutMs: number,
+): Promise<RelayOutcome[]> {
+  return Promise.all(aggregates.map((a) => relayOne(a, method, paramsFor(a), identity, timeoutMs)));
+}
+
+/** The per-aggregate statistics, as the prefixed top-level field of the answer. */
+export function statsField(outcomes: readonly RelayOutcome[]): XmlRpcStruct[] {
+  return outcomes.map((o) => ({
+    hrn: o.aggregate.hrn,
+    url: o.aggregate.url,
+    elapsed_ms: o.elapsedMs,
+    status: o.code === 0 ? 'ok' : 'error',
+    geni_code: o.code,
+    message: o.message,
+  }));
+}

@@ -1,0 +1,492 @@
+/**
+ * The slice manager (port 12347): the AM API v3 in front of every known aggregate, local and
+ * peers'. It checks the caller's credentials here, relays to the aggregates concurrently with
+ * credentials a peer can verify (credentials.ts), and merges their answers. Per-aggregate
+ * statistics go in `sfa_ts_aggregates` (a prefixed top-level field: `geni_` is reserved) and, for
+ * RSpecs, in `sfa-ts:aggregate_status` elements.
+ */
+import { hostname } from 'node:os';
+import { BadArgs, GeniFault, ServerError, Unsupported } from '../faults.js';
+import type { AuthorityIdentity } from '../authority/keystore.js';
+import type { TrustStore } from '../credentials/chain.js';
+import type { CredentialVerifier } from '../credentials/verifier.js';
+import { isUrn, Xrn } from '../credentials/xrn.js';
+import { rspecVersions, matchRspecVersion } from '../rspec/version.js';
+import { CODE_TAG, CODE_URL } from '../registry/get-version.js';
+import type { XmlRpcStruct, XmlRpcValue, XmlRpcWritable } from '../xmlrpc/value.js';
+import { authorizeAm, type AmCaller } from '../aggregate/authorize-am.js';
+import { amFailure, amSuccess } from '../aggregate/envelope.js';
+import { readOptions, type AmOptions } from '../aggregate/options.js';
+import { readSliceUrn, readUrns } from '../aggregate/v3/common.js';
+import type { RelayCredentials } from './credentials.js';
+import { mergeRspecs } from './merge.js';
+import { relayAll, relayOne, statsField, type Aggregate, type RelayOutcome } from './relay.js';
+import { splitRequest } from './split-request.js';
+
+export interface SmContext {
+  readonly authority: string;
+  readonly hostname: string;
+  readonly identity: AuthorityIdentity;
+  readonly trust: TrustStore;
+  readonly verifier: CredentialVerifier;
+  readonly credentials: RelayCredentials;
+  /** Every aggregate to relay to: the local one first, then the peers'. */
+  readonly aggregates: () => Aggregate[];
+  readonly timeoutMs: number;
+  /** Merged ads are served this long when no slice is named (0: never cached). */
+  readonly adCacheMs: number;
+  readonly url: string;
+}
+
+const STATS = 'sfa_ts_aggregates';
+const RELAYED_BY = 'sfa_ts_relayed_by';
+const AD_LIFETIME_MS = 3_600_000;
+
+interface Answer {
+  answer: XmlRpcStruct;
+  code: number;
+  message?: string;
+}
+
+const adCache = new WeakMap<SmContext, Map<string, { at: number; answer: XmlRpcStruct }>>();
+
+function aggregateUrn(a: Aggregate): string {
+  return Xrn.fromHrn(a.hrn, 'authority+am').urn;
+}
+
+/** The aggregates a call may go to: never back to the caller's own authority or a relayer. */
+function targets(
+  ctx: SmContext,
+  caller: AmCaller,
+  options: XmlRpcStruct,
+  only?: ReadonlySet<string>,
+): Aggregate[] {
+  const relayedBy = Array.isArray(options[RELAYED_BY])
+    ? (options[RELAYED_BY] as string[]).map((h) => String(h).toLowerCase())
+    : [];
+  if (relayedBy.includes(ctx.authority.toLowerCase())) {
+    throw new BadArgs(`relay loop: this call has already passed through ${ctx.authority}`);
+  }
+  let callerAuthority: string | undefined;
+  try {
+    const x = caller.peerCertPem
+      ? Xrn.fromUrn(new (requireGid())(caller.peerCertPem).urn)
+      : undefined;
+    if (x && x.type.startsWith('authority')) callerAuthority = x.hrn.toLowerCase();
+  } catch {
+    callerAuthority = undefined;
+  }
+  return ctx
+    .aggregates()
+    .filter(
+      (a) => !relayedBy.includes(a.hrn.toLowerCase()) && a.hrn.toLowerCase() !== callerAuthority,
+    )
+    .filter((a) => !only || only.has(a.hrn.toLowerCase()));
+}
+import { Gid } from '../credentials/gid.js';
+function requireGid() {
+  return class {
+    readonly urn: string;
+    constructor(pem: string) {
+      this.urn = Gid.fromPem(pem).urn;
+    }
+  };
+}
+
+function optionsOut(ctx: SmContext, raw: XmlRpcStruct): XmlRpcStruct {
+  const relayedBy = Array.isArray(raw[RELAYED_BY]) ? (raw[RELAYED_BY] as XmlRpcValue[]) : [];
+  // The caller's own speaks-for and call_id are ours to honour, not the aggregates'.
+  const { geni_speaking_for: _s, call_id: _c, ...rest } = raw;
+  return { ...rest, [RELAYED_BY]: [...relayedBy, ctx.authority] };
+}
+
+function failureSummary(
+  outcomes: readonly RelayOutcome[],
+): { code: number; message: string } | undefined {
+  const bad = outcomes.filter((o) => o.code !== 0);
+  if (bad.length === 0) return undefined;
+  return { code: bad[0]!.code, message: bad.map((o) => o.message).join('; ') };
+}
+
+/** Run one SM method; errors become the AM envelope (never faults). */
+export async function callSliceManager(
+  ctx: SmContext,
+  caller: AmCaller,
+  method: string,
+  params: XmlRpcValue[],
+): Promise<Answer> {
+  try {
+    const raw =
+      (params.find(
+        (p, i) => i === optionsIndex(method) && p && typeof p === 'object' && !Array.isArray(p),
+      ) as XmlRpcStruct | undefined) ?? {};
+    const options = readOptions(raw);
+    switch (method) {
+      case 'GetVersion':
+        return ok(getVersion(ctx));
+      case 'ListResources':
+        return await listResources(ctx, caller, params[0]!, options, raw);
+      case 'Describe':
+      case 'Provision':
+      case 'Status':
+      case 'Delete':
+      case 'Renew':
+      case 'PerformOperationalAction':
+        return await sliceCall(ctx, caller, method, params, options, raw);
+      case 'Allocate':
+        return await allocate(ctx, caller, params, options, raw);
+      case 'Shutdown':
+        return await sliceCall(ctx, caller, method, params, options, raw);
+      default:
+        throw new Unsupported(`${method} is not a method of the slice manager (GENI AM API v3)`);
+    }
+  } catch (e) {
+    if (e instanceof GeniFault)
+      return { answer: amFailure(3, method, e), code: e.geniCode, message: e.message };
+    const fault = new ServerError(`internal error: ${(e as Error).message}`);
+    return { answer: amFailure(3, method, fault), code: fault.geniCode, message: fault.message };
+  }
+}
+
+function optionsIndex(method: string): number {
+  return (
+    {
+      ListResources: 1,
+      Describe: 2,
+      Allocate: 3,
+      Provision: 2,
+      Status: 2,
+      Delete: 2,
+      Renew: 3,
+      PerformOperationalAction: 3,
+      Shutdown: 2,
+    }[method] ?? -1
+  );
+}
+
+function ok(value: XmlRpcValue, extra: XmlRpcStruct = {}): Answer {
+  return { answer: amSuccess(3, value, extra), code: 0 };
+}
+
+function partial(value: XmlRpcValue, outcomes: readonly RelayOutcome[], readOnly: boolean): Answer {
+  const stats = { [STATS]: statsField(outcomes) };
+  const failed = failureSummary(outcomes);
+  if (!failed || (readOnly && outcomes.some((o) => o.code === 0))) return ok(value, stats);
+  return {
+    answer: {
+      ...amSuccess(3, value, stats),
+      code: { geni_code: failed.code, am_type: 'sfa-ts', am_code: failed.code },
+      output: failed.message,
+    },
+    code: failed.code,
+    message: failed.message,
+  };
+}
+
+function getVersion(ctx: SmContext): XmlRpcStruct {
+  const peers: XmlRpcStruct = {};
+  for (const a of ctx.aggregates()) if (a.hrn !== ctx.authority) peers[a.hrn] = a.url;
+  return {
+    geni_api: 3,
+    geni_api_versions: { '3': ctx.url },
+    ...(rspecVersions() as unknown as XmlRpcStruct),
+    geni_credential_types: [
+      { geni_type: 'geni_sfa', geni_version: '2' },
+      { geni_type: 'geni_sfa', geni_version: '3' },
+    ],
+    geni_single_allocation: 0,
+    geni_allocate: 'geni_many',
+    geni_handles_speaksfor: true,
+    code_tag: CODE_TAG,
+    code_url: CODE_URL,
+    hostname: ctx.hostname || hostname(),
+    interface: 'slicemgr',
+    sfa: 3,
+    hrn: ctx.authority,
+    urn: Xrn.fromHrn(ctx.authority, 'authority+sm').urn,
+    peers,
+  };
+}
+
+async function listResources(
+  ctx: SmContext,
+  caller: AmCaller,
+  creds: XmlRpcValue,
+  options: AmOptions,
+  raw: XmlRpcStruct,
+): Promise<Answer> {
+  authorizeAm(caller, {
+    credentials: creds,
+    operation: 'listnodes',
+    speakingFor: options.speakingFor,
+    verifier: ctx.verifier,
+    trust: ctx.trust,
+  });
+  if (options.sliceUrn)
+    throw new BadArgs(
+      'ListResources takes no geni_slice_urn in AM API v3: use Describe for a slice',
+    );
+  matchRspecVersion(options.rspecVersion);
+  const key = `${options.available}|${options.listLeases}`;
+  let cache = adCache.get(ctx);
+  if (!cache) adCache.set(ctx, (cache = new Map()));
+  const hit = cache.get(key);
+  if (hit && options.cached && ctx.adCacheMs > 0 && caller.now.getTime() - hit.at <= ctx.adCacheMs)
+    return ok(hit.answer['value']!, { [STATS]: hit.answer[STATS]! });
+  const aggs = targets(ctx, caller, raw);
+  const relayOptions = { ...optionsOut(ctx, raw), geni_compressed: false };
+  const outcomes = await relayAll(
+    aggs,
+    'ListResources',
+    () => [ctx.credentials.authority(caller.now), relayOptions],
+    ctx.identity,
+    ctx.timeoutMs,
+  );
+  const rspec = mergeRspecs({
+    type: 'advertisement',
+    parts: outcomes.map((o) => ({
+      outcome: o,
+      rspec: typeof o.value === 'string' ? o.value : undefined,
+      urn: aggregateUrn(o.aggregate),
+    })),
+    now: caller.now,
+    expires: new Date(caller.now.getTime() + AD_LIFETIME_MS),
+  });
+  const answer: XmlRpcStruct = { value: rspec, [STATS]: statsField(outcomes) };
+  if (outcomes.every((o) => o.code === 0)) cache.set(key, { at: caller.now.getTime(), answer });
+  return partial(rspec, outcomes, true);
+}
+
+/** The slice a call's URNs are about, and the aggregates to ask (by sliver URN authority). */
+function sliceAndTargets(
+  ctx: SmContext,
+  caller: AmCaller,
+  method: string,
+  arg: XmlRpcValue,
+  raw: XmlRpcStruct,
+): { slice: string; aggs: Aggregate[]; urns: string[] } {
+  const urns = method === 'Shutdown' ? [readSliceUrn(arg)] : readUrns(arg);
+  const slices = urns.filter((u) => Xrn.fromUrn(u).type === 'slice');
+  const slivers = urns.filter((u) => Xrn.fromUrn(u).type === 'sliver');
+  if (slices.length === 0) {
+    throw new BadArgs(
+      'the slice manager needs the slice URN among the URNs (it checks your slice credential against it)',
+    );
+  }
+  const only =
+    slices.length === urns.length
+      ? undefined
+      : new Set(slivers.map((u) => Xrn.fromUrn(u).authorityHrn.split('.')[0]!.toLowerCase()));
+  return { slice: slices[0]!, aggs: targets(ctx, caller, raw, only), urns };
+}
+
+const OPERATIONS: Record<string, string> = {
+  Describe: 'getsliceresources',
+  Provision: 'createsliver',
+  Status: 'sliverstatus',
+  Delete: 'deleteslice',
+  Renew: 'renewsliver',
+  PerformOperationalAction: 'createsliver',
+  Shutdown: 'shutdown',
+};
+
+async function sliceCall(
+  ctx: SmContext,
+  caller: AmCaller,
+  method: string,
+  params: XmlRpcValue[],
+  options: AmOptions,
+  raw: XmlRpcStruct,
+): Promise<Answer> {
+  const { slice, aggs, urns } = sliceAndTargets(ctx, caller, method, params[0]!, raw);
+  const cred = authorizeAm(caller, {
+    credentials: params[1]!,
+    operation: OPERATIONS[method]!,
+    speakingFor: options.speakingFor,
+    sliceUrn: slice,
+    verifier: ctx.verifier,
+    trust: ctx.trust,
+  });
+  if (method === 'Describe' || method === 'Provision') matchRspecVersion(options.rspecVersion);
+  const relayCreds = ctx.credentials.forSlice(params[1]!, cred, caller.now);
+  if (!relayCreds) {
+    throw new GeniFaultFor(
+      `slice ${slice} is not under ${ctx.authority}: delegate your slice credential to ${ctx.identity.gid.urn} (sfi -d) to use it through this slice manager`,
+    );
+  }
+  const out = optionsOut(ctx, raw);
+  const paramsFor = (a: Aggregate): XmlRpcWritable[] => {
+    const mine = urns.filter(
+      (u) =>
+        Xrn.fromUrn(u).type === 'slice' ||
+        Xrn.fromUrn(u).authorityHrn.split('.')[0]!.toLowerCase() === a.hrn.toLowerCase(),
+    );
+    switch (method) {
+      case 'Renew':
+      case 'PerformOperationalAction':
+        return [mine, relayCreds, params[2] ?? '', out];
+      case 'Shutdown':
+        return [slice, relayCreds, out];
+      default:
+        return [mine, relayCreds, out];
+    }
+  };
+  const outcomes = await relayAll(aggs, method, paramsFor, ctx.identity, ctx.timeoutMs);
+  // An aggregate where the slice has nothing answers SEARCHFAILED: that is not a failure here.
+  const relevant = outcomes.map((o) =>
+    o.code === 12 ? { ...o, code: 0, message: '', value: undefined } : o,
+  );
+  const values = relevant.filter((o) => o.code === 0 && o.value !== undefined).map((o) => o.value!);
+  const readOnly = method === 'Describe' || method === 'Status';
+  switch (method) {
+    case 'Describe':
+    case 'Provision': {
+      const rspec = mergeRspecs({
+        type: 'manifest',
+        parts: relevant.map((o) => ({
+          outcome: o,
+          rspec:
+            typeof (o.value as XmlRpcStruct | undefined)?.['geni_rspec'] === 'string'
+              ? ((o.value as XmlRpcStruct)['geni_rspec'] as string)
+              : undefined,
+          urn: aggregateUrn(o.aggregate),
+        })),
+        now: caller.now,
+        expires: cred.expires,
+      });
+      const slivers = values.flatMap(
+        (v) => ((v as XmlRpcStruct)['geni_slivers'] as XmlRpcValue[] | undefined) ?? [],
+      );
+      return partial(
+        { geni_rspec: rspec, geni_urn: slice, geni_slivers: slivers },
+        relevant,
+        readOnly,
+      );
+    }
+    case 'Status': {
+      const slivers = values.flatMap(
+        (v) => ((v as XmlRpcStruct)['geni_slivers'] as XmlRpcValue[] | undefined) ?? [],
+      );
+      return partial({ geni_urn: slice, geni_slivers: slivers }, relevant, true);
+    }
+    case 'Shutdown':
+      return partial(
+        relevant.every((o) => o.code === 0),
+        relevant,
+        false,
+      );
+    default:
+      return partial(
+        values.flatMap((v) => (Array.isArray(v) ? v : [])),
+        relevant,
+        false,
+      );
+  }
+}
+
+/** FORBIDDEN with a message: the slice manager cannot speak for this slice at the peers. */
+class GeniFaultFor extends GeniFault {
+  readonly fault = 'FORBIDDEN';
+}
+
+/**
+ * Allocate through the slice manager stays all-or-nothing: the request is split by aggregate;
+ * if one refuses, what the others granted in this call is deleted again, and the error names
+ * the aggregate and its reason.
+ */
+async function allocate(
+  ctx: SmContext,
+  caller: AmCaller,
+  params: XmlRpcValue[],
+  options: AmOptions,
+  raw: XmlRpcStruct,
+): Promise<Answer> {
+  const slice = readSliceUrn(params[0]);
+  const cred = authorizeAm(caller, {
+    credentials: params[1]!,
+    operation: 'createsliver',
+    speakingFor: options.speakingFor,
+    sliceUrn: slice,
+    verifier: ctx.verifier,
+    trust: ctx.trust,
+  });
+  const all = targets(ctx, caller, raw);
+  const byHrn = new Map(all.map((a) => [a.hrn.toLowerCase(), a]));
+  const parts = splitRequest(
+    typeof params[2] === 'string' ? params[2] : '',
+    ctx.authority,
+    new Set(byHrn.keys()),
+  );
+  const relayCreds = ctx.credentials.forSlice(params[1]!, cred, caller.now);
+  if (!relayCreds) {
+    throw new GeniFaultFor(
+      `slice ${slice} is not under ${ctx.authority}: delegate your slice credential to ${ctx.identity.gid.urn} (sfi -d) to use it through this slice manager`,
+    );
+  }
+  const out = optionsOut(ctx, raw);
+  const aggs = [...parts.keys()].map((h) => byHrn.get(h)!);
+  const outcomes = await relayAll(
+    aggs,
+    'Allocate',
+    (a) => [slice, relayCreds, parts.get(a.hrn.toLowerCase())!, out],
+    ctx.identity,
+    ctx.timeoutMs,
+  );
+  const failed = outcomes.filter((o) => o.code !== 0);
+  if (failed.length > 0) {
+    // Undo what the others granted in this call.
+    const granted = outcomes.filter((o) => o.code === 0);
+    await Promise.all(
+      granted.map((o) => {
+        const urns = (((o.value as XmlRpcStruct)['geni_slivers'] as XmlRpcStruct[]) ?? [])
+          .map((s) => s['geni_sliver_urn'] as string)
+          .filter((u) => isUrn(u));
+        return urns.length
+          ? relayOne(o.aggregate, 'Delete', [urns, relayCreds, out], ctx.identity, ctx.timeoutMs)
+          : Promise.resolve(undefined);
+      }),
+    );
+    const first = failed[0]!;
+    const message =
+      `Allocate refused by ${failed.map((f) => f.aggregate.hrn).join(', ')}: ${failed.map((f) => f.message).join('; ')}` +
+      (granted.length
+        ? ` (what ${granted.map((g) => g.aggregate.hrn).join(', ')} granted was released)`
+        : '');
+    return {
+      answer: {
+        ...amFailure(3, 'Allocate', new GeniFaultCode(first.code, message)),
+        [STATS]: statsField(outcomes),
+      },
+      code: first.code,
+      message,
+    };
+  }
+  const rspec = mergeRspecs({
+    type: 'manifest',
+    parts: outcomes.map((o) => ({
+      outcome: o,
+      rspec: (o.value as XmlRpcStruct)['geni_rspec'] as string,
+      urn: aggregateUrn(o.aggregate),
+    })),
+    now: caller.now,
+    expires: cred.expires,
+  });
+  const slivers = outcomes.flatMap(
+    (o) => ((o.value as XmlRpcStruct)['geni_slivers'] as XmlRpcValue[]) ?? [],
+  );
+  return ok({ geni_rspec: rspec, geni_slivers: slivers }, { [STATS]: statsField(outcomes) });
+}
+
+/** A fault carrying an aggregate's own code through the slice manager. */
+class GeniFaultCode extends GeniFault {
+  readonly fault = 'ERROR';
+  constructor(
+    private readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+  override get geniCode(): number {
+    return this.code;
+  }
+}
