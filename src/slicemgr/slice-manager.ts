@@ -10,6 +10,7 @@ import { BadArgs, GeniFault, ServerError, Unsupported } from '../faults.js';
 import type { AuthorityIdentity } from '../authority/keystore.js';
 import type { TrustStore } from '../credentials/chain.js';
 import type { CredentialVerifier } from '../credentials/verifier.js';
+import { Gid } from '../credentials/gid.js';
 import { isUrn, Xrn } from '../credentials/xrn.js';
 import { rspecVersions, matchRspecVersion } from '../rspec/version.js';
 import { CODE_TAG, CODE_URL } from '../registry/get-version.js';
@@ -83,20 +84,12 @@ function targets(
     )
     .filter((a) => !only || only.has(a.hrn.toLowerCase()));
 }
-import { Gid } from '../credentials/gid.js';
-function requireGid() {
-  return class {
-    readonly urn: string;
-    constructor(pem: string) {
-      this.urn = Gid.fromPem(pem).urn;
-    }
-  };
-}
-
 function optionsOut(ctx: SmContext, raw: XmlRpcStruct): XmlRpcStruct {
   const relayedBy = Array.isArray(raw[RELAYED_BY]) ? (raw[RELAYED_BY] as XmlRpcValue[]) : [];
   // The caller's own speaks-for and call_id are ours to honour, not the aggregates'.
-  const { geni_speaking_for: _s, call_id: _c, ...rest } = raw;
+  const rest: XmlRpcStruct = { ...raw };
+  delete rest['geni_speaking_for'];
+  delete rest['call_id'];
   return { ...rest, [RELAYED_BY]: [...relayedBy, ctx.authority] };
 }
 
