@@ -70,9 +70,7 @@ function targets(
   }
   let callerAuthority: string | undefined;
   try {
-    const x = caller.peerCertPem
-      ? Xrn.fromUrn(new (requireGid())(caller.peerCertPem).urn)
-      : undefined;
+    const x = caller.peerCertPem ? Xrn.fromUrn(Gid.fromPem(caller.peerCertPem).urn) : undefined;
     if (x && x.type.startsWith('authority')) callerAuthority = x.hrn.toLowerCase();
   } catch {
     callerAuthority = undefined;
