@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { registerCredentialCommands } from './credential-commands.js';
 import { registerGidCommands } from './gid-commands.js';
 import { registerPeerCommands } from './peer-commands.js';
+import { registerInventoryCommands } from './inventory-commands.js';
 import { registerRegistryCommands } from './registry-commands.js';
 import { registerServerCommands } from './server-commands.js';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerGidCommands(program);
   registerServerCommands(program);
   registerRegistryCommands(program);
+  registerInventoryCommands(program);
   registerPeerCommands(program);
   return program;
 }

@@ -3,10 +3,11 @@
  * BEGIN IMMEDIATE transactions): `sfa authority|user|slice|node add|list|show|remove`.
  */
 import type { Command } from 'commander';
-import { dataDir } from '../config.js';
+import { dataDir, paths } from '../config.js';
 import { BadArgs, SearchFailed } from '../faults.js';
 import { Gid } from '../credentials/gid.js';
-import { escapeHrnComponent, isUrn, Xrn } from '../credentials/xrn.js';
+import { escapeHrnComponent, hrnLeaf, isUrn, Xrn } from '../credentials/xrn.js';
+import { AggregateEngine } from '../aggregate/engine/engine.js';
 import type { RegistryContext } from '../registry/context.js';
 import { openRegistry } from '../registry/open-registry.js';
 import { createRecord } from '../registry/register.js';
@@ -161,6 +162,27 @@ function recordCommands(
   );
 }
 
+function addToInventory(
+  dir: string,
+  ctx: RegistryContext,
+  hostname: string,
+  siteHrn: string,
+): void {
+  const loginBase = hrnLeaf(siteHrn).toLowerCase();
+  const engine = AggregateEngine.open(paths.aggregateDatabase(dir), {
+    authority: ctx.config.authority,
+  });
+  try {
+    const known = engine.listSites().some((s) => s.loginBase === loginBase);
+    engine.loadInventory({
+      ...(known ? {} : { sites: [{ loginBase, name: siteHrn }] }),
+      nodes: [{ hostname, site: loginBase }],
+    });
+  } finally {
+    engine.close();
+  }
+}
+
 export function registerRegistryCommands(program: Command): void {
   recordCommands(
     program,
@@ -223,13 +245,14 @@ export function registerRegistryCommands(program: Command): void {
         '--site <authority>',
         'the site authority; the HRN is then the host name, e.g. node1.inria.fr',
       ),
-    (hrn, o) => {
+    (hrn, o, ctx) => {
       const site = o['site'] as string | undefined;
+      if (!site) return { input: { hrn, type: 'node' } };
+      const siteHrn = hrnOf(site, 'authority');
       return {
-        input: {
-          hrn: site ? `${hrnOf(site, 'authority')}.${escapeHrnComponent(hrn)}` : hrn,
-          type: 'node',
-        },
+        input: { hrn: `${siteHrn}.${escapeHrnComponent(hrn)}`, type: 'node' },
+        // The aggregate serves the node too: its site is the authority's last component.
+        after: () => addToInventory(dataDir(o['dir'] as string | undefined), ctx, hrn, siteHrn),
       };
     },
   );

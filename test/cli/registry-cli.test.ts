@@ -65,6 +65,39 @@ describe('record commands', () => {
     expect(show.stdout).toContain('urn:          urn:publicid:IDN+ple:inria+slice+myslice');
   });
 
+  it('manages the aggregate inventory: nodes from sfa node add, tags, status, nodegroups, a file', () => {
+    const inv = run('node', 'inventory');
+    expect(inv.stdout).toMatch(/node1\.inria\.fr {2}site=inria boot/);
+    expect(run('node', 'tag', 'node1.inria.fr', 'net_max_rate', '10000').stdout).toContain(
+      'tagged node1.inria.fr: net_max_rate=10000',
+    );
+    expect(run('node', 'status', 'node1.inria.fr', '--boot-state', 'down').stdout).toContain(
+      'node1.inria.fr: down',
+    );
+    expect(run('node', 'inventory', '--available').stdout).not.toContain('node1.inria.fr');
+    expect(run('nodegroup', 'add', 'beta').status).toBe(0);
+    expect(run('nodegroup', 'tag', 'beta', 'deployment', 'beta').status).toBe(0);
+    expect(run('nodegroup', 'member', 'beta', 'node1.inria.fr').status).toBe(0);
+    expect(run('nodegroup', 'list').stdout).toContain(
+      'beta  tags=deployment=beta  members=node1.inria.fr\n',
+    );
+    const file = join(dir, '..', 'inventory.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        sites: [{ loginBase: 'lip6', name: 'LIP6', country: 'FR' }],
+        nodes: [{ hostname: 'node1.lip6.fr', site: 'lip6' }],
+      }),
+    );
+    expect(run('node', 'load', file).stdout).toContain('loaded 1 sites, 1 nodes, 0 nodegroups');
+    const bad = join(dir, '..', 'bad.json');
+    writeFileSync(bad, JSON.stringify({ nodes: [{ hostname: 'node2.lip6.fr', site: 'nowhere' }] }));
+    const refused = run('node', 'load', bad);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('nowhere');
+    expect(run('node', 'inventory').stdout).not.toContain('node2.lip6.fr');
+  });
+
   it('says what is wrong and changes nothing on bad input', () => {
     const before = run('user', 'list').stdout;
     const unknownResearcher = run(
