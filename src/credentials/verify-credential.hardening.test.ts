@@ -152,3 +152,22 @@ describe('Security: delegation rules', () => {
       /grants 'refresh'/,
     ));
 });
+
+describe('Security: resource exhaustion', () => {
+  it('refuses a 100,000-deep document (found by a pre-scan, before any DOM is built)', () => {
+    const deep = `<signed-credential>${'<a>'.repeat(100_000)}${'</a>'.repeat(100_000)}</signed-credential>`;
+    expect(() => verifyCredential(deep, { trust: pleTrust(), now: NOW })).toThrow(
+      expect.objectContaining({
+        geniCode: 20,
+        message: expect.stringContaining('nested deeper than 64'),
+      }),
+    );
+  });
+
+  it('refuses a document larger than 1 MiB', () => {
+    const big = `<signed-credential>${' '.repeat(1_100_000)}</signed-credential>`;
+    expect(() => verifyCredential(big, { trust: pleTrust(), now: NOW })).toThrow(
+      expect.objectContaining({ geniCode: 20, message: expect.stringContaining('too large') }),
+    );
+  });
+});

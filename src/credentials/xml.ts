@@ -7,6 +7,7 @@
  */
 import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
 import { BadArgs } from '../faults.js';
+import { nestedDeeperThan } from './nesting.js';
 
 export const XMLDSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
 export const XML_NS = 'http://www.w3.org/XML/1998/namespace';
@@ -41,6 +42,10 @@ export function parseXml(text: string, what: string, limits: ParseLimits = {}): 
   // Before parsing: a DOCTYPE can declare entities and ID attributes; we accept neither.
   if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
     throw new XmlRefused(`${what} contains a DOCTYPE or ENTITY declaration, which is not accepted`);
+  }
+  // Before any DOM is built: building a 100,000-deep document alone takes seconds.
+  if (nestedDeeperThan(text, maxDepth)) {
+    throw new XmlRefused(`${what} is nested deeper than ${maxDepth} elements`);
   }
   const errors: string[] = [];
   let doc: Document;

@@ -16,7 +16,7 @@ import { parseRfc3339 } from '../credentials/time.js';
 import { BadArgs } from '../faults.js';
 import type { LeaseLength, RequestLease, RequestNode, RequestRspec } from './model.js';
 import { PGV2_NS, PLANETLAB_NS, PLANETLAB_XSD_NS, RSPEC3_NS, SFATS_NS } from './namespaces.js';
-import { nestedDeeperThan } from './nesting.js';
+import { nestedDeeperThan } from '../credentials/nesting.js';
 
 export interface ParseRequestOptions {
   /** Refuse documents longer than this many characters (default 4 MiB). */

@@ -30,9 +30,8 @@ describe('Security: entity expansion (billion laughs) and external entities', ()
       ']>',
       '<methodCall><methodName>M</methodName><params><param><value>&lol9;</value></param></params></methodCall>',
     ].join('\n');
-    const started = performance.now();
+    // Refused before any entity is declared, let alone expanded.
     expect(refusal(() => parseMethodCall(lol))).toBe(DOCTYPE_REFUSED);
-    expect(performance.now() - started).toBeLessThan(100);
   });
 
   it('refuses an external entity (XXE)', () => {
@@ -78,11 +77,9 @@ describe('Security: deep nesting', () => {
     '</param></params></methodCall>';
 
   it('refuses 100 000 nested arrays without exhausting the stack', () => {
-    const started = performance.now();
     expect(refusal(() => parseMethodCall(nested(100_000)))).toMatch(
       /^XML-RPC: line 1, column \d+: elements nested deeper than 64$/,
     );
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('the limit counts elements: 64 deep is read, 65 is not', () => {
