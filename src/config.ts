@@ -29,6 +29,8 @@ export interface SfaConfig {
   ports: Ports;
   /** The slice manager's deadline for each aggregate it relays to. */
   relayTimeoutMs?: number;
+  /** How long the slice manager serves a merged advertisement when no slice is named (0: never). */
+  mergedAdCacheMs?: number;
 }
 
 export const DEFAULT_PORTS: Ports = { registry: 12345, aggregate: 12346, slicemgr: 12347 };

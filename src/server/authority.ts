@@ -132,7 +132,7 @@ export async function startAuthority(opts: StartOptions): Promise<RunningAuthori
           .flatMap((p) => p.aggregateUrls.map((url) => ({ hrn: p.hrn, url }))),
       ],
       timeoutMs: opts.relayTimeoutMs ?? config.relayTimeoutMs ?? 30_000,
-      adCacheMs: opts.smAdCacheMs ?? 60_000,
+      adCacheMs: opts.smAdCacheMs ?? config.mergedAdCacheMs ?? 60_000,
       url: '',
     };
     const smServer = createSliceManagerServer({

@@ -182,6 +182,15 @@ describe('a ple researcher across ple, plc, plj and elc', () => {
     expect(elapsed).toBeLessThan(RELAY_TIMEOUT_MS + 3_000);
   });
 
+  it('refuses a call that already passed through ple (relay loop)', async () => {
+    const loop = await sm('ListResources', [userCred], {
+      geni_rspec_version: GENI3,
+      sfa_ts_relayed_by: ['plc', 'ple'],
+    });
+    expect(code(loop)).toBe(1);
+    expect((loop as XmlRpcStruct)['output']).toContain('relay loop');
+  });
+
   it('allocates and provisions slivers on plc and plj nodes in one call, seen in one manifest', async () => {
     const node = (hrn: string, host: string) =>
       `<node client_id="${hrn}-${host}" component_id="urn:publicid:IDN+${hrn}:inria+node+${host}" component_manager_id="urn:publicid:IDN+${hrn}+authority+cm" exclusive="false"><sliver_type name="plab-vserver"/></node>`;
