@@ -171,7 +171,8 @@ export function spkiDer(key: KeyLike): Buffer {
 
 /** True when both keys (private or public, KeyObject or PEM) have the same public key. */
 export function sameKey(a: KeyLike, b: KeyLike): boolean {
-  return spkiDer(a).equals(spkiDer(b));
+  // KeyObject.equals compares the key material without exporting it (the hot path of every call).
+  return publicKeyOf(a).equals(publicKeyOf(b));
 }
 
 /** SHA-256 of the key's DER SubjectPublicKeyInfo, lowercase hex (64 characters). */

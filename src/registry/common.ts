@@ -7,6 +7,7 @@ import { BadArgs, Forbidden, SearchFailed } from '../faults.js';
 import { GID_LIFETIME_DAYS } from '../authority/keystore.js';
 import type { Gid } from '../credentials/gid.js';
 import { issueGid } from '../credentials/gid.js';
+import { authorize, credentialStrings } from '../credentials/authorize.js';
 import { issueCredential } from '../credentials/issue-credential.js';
 import { generateKeyPair } from '../credentials/keys.js';
 import type { Privilege } from '../credentials/privileges.js';
@@ -15,6 +16,25 @@ import { isAuthorityType, isHrnPrefix, isUrn, Xrn } from '../credentials/xrn.js'
 import type { RecordRow, RecordType } from '../store/registry-store.js';
 import type { XmlRpcValue } from '../xmlrpc/value.js';
 import { CREDENTIAL_LIFETIME_MS, type Call, type RegistryContext } from './context.js';
+
+/**
+ * Check a registry call's credentials (see authorize.ts): the first one that verifies, belongs
+ * to the TLS caller and allows `operation`.
+ */
+export function authorizeCall(
+  ctx: RegistryContext,
+  call: Call,
+  creds: XmlRpcValue,
+  operation: string,
+): VerifiedCredential {
+  return authorize({
+    credentials: credentialStrings(creds),
+    operation,
+    peerKey: call.peerKey,
+    now: call.now,
+    verifier: ctx.verifier,
+  });
+}
 
 /** A name argument: an HRN or a URN. Returns the HRN and the type when a URN gave one. */
 export function readName(

@@ -1,8 +1,13 @@
 import { BadArgs } from '../faults.js';
-import { authorize, credentialStrings } from '../credentials/authorize.js';
 import { Gid } from '../credentials/gid.js';
 import type { XmlRpcValue } from '../xmlrpc/value.js';
-import { findRecord, issueRecordGid, readName, requireTargetCovers } from './common.js';
+import {
+  authorizeCall,
+  findRecord,
+  issueRecordGid,
+  readName,
+  requireTargetCovers,
+} from './common.js';
 import type { Call, RegistryContext } from './context.js';
 
 /**
@@ -17,13 +22,7 @@ export function createGid(
   xrn: XmlRpcValue,
   cert: XmlRpcValue,
 ): string {
-  const cred = authorize({
-    credentials: credentialStrings(creds),
-    operation: 'update',
-    peerKey: call.peerKey,
-    now: call.now,
-    verifier: ctx.verifier,
-  });
+  const cred = authorizeCall(ctx, call, creds, 'update');
   const name = readName(xrn);
   const row = findRecord(ctx, name.hrn, name.type?.split('+')[0]);
   requireTargetCovers(cred, row.hrn, row.type);

@@ -1,10 +1,9 @@
 import { Forbidden } from '../faults.js';
-import { authorize, credentialStrings } from '../credentials/authorize.js';
 import { Gid } from '../credentials/gid.js';
 import { isHrnPrefix } from '../credentials/xrn.js';
 import type { RecordRow } from '../store/registry-store.js';
 import type { XmlRpcValue } from '../xmlrpc/value.js';
-import { findRecord, issueRecordCredential, readName, readType } from './common.js';
+import { authorizeCall, findRecord, issueRecordCredential, readName, readType } from './common.js';
 import type { Call, RegistryContext } from './context.js';
 
 /**
@@ -23,13 +22,7 @@ export function getCredential(
   xrn: XmlRpcValue,
   type: XmlRpcValue,
 ): string {
-  const cred = authorize({
-    credentials: credentialStrings(creds),
-    operation: 'getcredential',
-    peerKey: call.peerKey,
-    now: call.now,
-    verifier: ctx.verifier,
-  });
+  const cred = authorizeCall(ctx, call, creds, 'getcredential');
   const name = readName(xrn);
   const record = findRecord(ctx, name.hrn, readType(type) ?? name.type);
   const caller = cred.ownerGid;

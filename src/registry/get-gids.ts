@@ -1,7 +1,6 @@
 import { SearchFailed } from '../faults.js';
-import { authorize, credentialStrings } from '../credentials/authorize.js';
 import type { XmlRpcStruct, XmlRpcValue } from '../xmlrpc/value.js';
-import { readName, readNames } from './common.js';
+import { authorizeCall, readName, readNames } from './common.js';
 import type { Call, RegistryContext } from './context.js';
 
 /** GetGids(xrns, creds) → [{hrn, type, gid}]. Needs `getgids` (control, ma, operator, authority). */
@@ -11,13 +10,7 @@ export function getGids(
   xrns: XmlRpcValue,
   creds: XmlRpcValue,
 ): XmlRpcStruct[] {
-  authorize({
-    credentials: credentialStrings(creds),
-    operation: 'getgids',
-    peerKey: call.peerKey,
-    now: call.now,
-    verifier: ctx.verifier,
-  });
+  authorizeCall(ctx, call, creds, 'getgids');
   const names = readNames(xrns);
   const out: XmlRpcStruct[] = [];
   for (const n of names) {

@@ -1,5 +1,5 @@
-import { authorize, credentialStrings } from '../credentials/authorize.js';
 import type { XmlRpcValue } from '../xmlrpc/value.js';
+import { authorizeCall } from './common.js';
 import type { Call, RegistryContext } from './context.js';
 
 /**
@@ -14,12 +14,6 @@ export function getTrustedCerts(
 ): string[] {
   const own = ctx.keys.get(ctx.config.authority).gid.pem;
   if (cred === undefined || cred === null || cred === '') return [own];
-  authorize({
-    credentials: credentialStrings(cred),
-    operation: 'gettrustedcerts',
-    peerKey: call.peerKey,
-    now: call.now,
-    verifier: ctx.verifier,
-  });
+  authorizeCall(ctx, call, cred, 'gettrustedcerts');
   return ctx.trust.roots.map((g) => g.pem);
 }

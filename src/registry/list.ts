@@ -1,8 +1,7 @@
 import { SearchFailed } from '../faults.js';
-import { authorize, credentialStrings } from '../credentials/authorize.js';
 import { mayForward, peerFor } from '../peers/route.js';
 import type { XmlRpcStruct, XmlRpcValue } from '../xmlrpc/value.js';
-import { readName } from './common.js';
+import { authorizeCall, readName } from './common.js';
 import type { Call, RegistryContext } from './context.js';
 import { toWire } from './records.js';
 import { forwardedOptions } from './resolve.js';
@@ -21,13 +20,7 @@ export function list(
   creds: XmlRpcValue,
   options: XmlRpcValue,
 ): XmlRpcValue | Promise<XmlRpcValue> {
-  const cred = authorize({
-    credentials: credentialStrings(creds),
-    operation: 'list',
-    peerKey: call.peerKey,
-    now: call.now,
-    verifier: ctx.verifier,
-  });
+  const cred = authorizeCall(ctx, call, creds, 'list');
   let text = typeof xrn === 'string' ? xrn.trim() : xrn;
   let recursive = isStruct(options) && options['recursive'] === true;
   if (typeof text === 'string' && text.endsWith('*')) {

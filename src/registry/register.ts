@@ -1,6 +1,5 @@
 import type { KeyObject } from 'node:crypto';
 import { AlreadyExists, BadArgs, Forbidden, SearchFailed } from '../faults.js';
-import { authorize, credentialStrings } from '../credentials/authorize.js';
 import { loadPublicKey } from '../credentials/keys.js';
 import {
   hrnAuthority,
@@ -10,7 +9,7 @@ import {
   validateSliceName,
 } from '../credentials/xrn.js';
 import type { XmlRpcValue } from '../xmlrpc/value.js';
-import { issueRecordGid } from './common.js';
+import { authorizeCall, issueRecordGid } from './common.js';
 import type { Call, RegistryContext } from './context.js';
 import { userIds } from './members.js';
 import { readRecordInput, type RecordInput } from './records.js';
@@ -30,13 +29,7 @@ export function register(
   record: XmlRpcValue,
   creds: XmlRpcValue,
 ): string {
-  const cred = authorize({
-    credentials: credentialStrings(creds),
-    operation: 'register',
-    peerKey: call.peerKey,
-    now: call.now,
-    verifier: ctx.verifier,
-  });
+  const cred = authorizeCall(ctx, call, creds, 'register');
   const input = readRecordInput(record);
   const parent = hrnAuthority(input.hrn);
   const target = cred.targetGid;

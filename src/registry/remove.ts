@@ -1,7 +1,6 @@
 import { BadArgs, SearchFailed } from '../faults.js';
-import { authorize, credentialStrings } from '../credentials/authorize.js';
 import type { XmlRpcValue } from '../xmlrpc/value.js';
-import { readName, readType, requireTargetCovers } from './common.js';
+import { authorizeCall, readName, readType, requireTargetCovers } from './common.js';
 import type { Call, RegistryContext } from './context.js';
 
 /**
@@ -16,13 +15,7 @@ export function remove(
   creds: XmlRpcValue,
   type: XmlRpcValue,
 ): number {
-  const cred = authorize({
-    credentials: credentialStrings(creds),
-    operation: 'remove',
-    peerKey: call.peerKey,
-    now: call.now,
-    verifier: ctx.verifier,
-  });
+  const cred = authorizeCall(ctx, call, creds, 'remove');
   const name = readName(xrn);
   const t =
     type === '*' || type === 'all' ? undefined : (readType(type) ?? name.type?.split('+')[0]);

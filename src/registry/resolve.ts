@@ -1,10 +1,9 @@
 import { RpcError, SearchFailed } from '../faults.js';
-import { authorize, credentialStrings } from '../credentials/authorize.js';
 import { PeerFault } from '../peers/call-peer.js';
 import type { PeerRoute } from '../peers/peer-store.js';
 import { mayForward, peerFor } from '../peers/route.js';
 import type { XmlRpcStruct, XmlRpcValue, XmlRpcWritable } from '../xmlrpc/value.js';
-import { readName, readNames } from './common.js';
+import { authorizeCall, readName, readNames } from './common.js';
 import type { Call, RegistryContext } from './context.js';
 import { toWire } from './records.js';
 
@@ -26,13 +25,7 @@ export function resolve(
   creds: XmlRpcValue,
   options: XmlRpcValue,
 ): XmlRpcValue | Promise<XmlRpcValue> {
-  const cred = authorize({
-    credentials: credentialStrings(creds),
-    operation: 'resolve',
-    peerKey: call.peerKey,
-    now: call.now,
-    verifier: ctx.verifier,
-  });
+  const cred = authorizeCall(ctx, call, creds, 'resolve');
   const names = readNames(xrns);
   const routes = mayForward(cred.ownerGid) ? ctx.peerStore.routes() : [];
   const local: string[] = [];

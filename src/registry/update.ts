@@ -1,9 +1,8 @@
 import { BadArgs } from '../faults.js';
-import { authorize, credentialStrings } from '../credentials/authorize.js';
 import { Gid } from '../credentials/gid.js';
 import { loadPublicKey, sameKey } from '../credentials/keys.js';
 import type { XmlRpcValue } from '../xmlrpc/value.js';
-import { findRecord, issueRecordGid, requireTargetCovers } from './common.js';
+import { authorizeCall, findRecord, issueRecordGid, requireTargetCovers } from './common.js';
 import type { Call, RegistryContext } from './context.js';
 import { userIds } from './members.js';
 import { readRecordInput } from './records.js';
@@ -20,13 +19,7 @@ export function update(
   record: XmlRpcValue,
   creds: XmlRpcValue,
 ): number {
-  const cred = authorize({
-    credentials: credentialStrings(creds),
-    operation: 'update',
-    peerKey: call.peerKey,
-    now: call.now,
-    verifier: ctx.verifier,
-  });
+  const cred = authorizeCall(ctx, call, creds, 'update');
   const input = readRecordInput(record);
   const row = findRecord(ctx, input.hrn, input.type);
   requireTargetCovers(cred, row.hrn, row.type);

@@ -6,6 +6,7 @@
  * RSpecs, in `sfa-ts:aggregate_status` elements.
  */
 import { hostname } from 'node:os';
+import { deflateSync } from 'node:zlib';
 import { BadArgs, GeniFault, ServerError, Unsupported } from '../faults.js';
 import type { AuthorityIdentity } from '../authority/keystore.js';
 import type { TrustStore } from '../credentials/chain.js';
@@ -223,7 +224,9 @@ async function listResources(
   if (!cache) adCache.set(ctx, (cache = new Map()));
   const hit = cache.get(key);
   if (hit && options.cached && ctx.adCacheMs > 0 && caller.now.getTime() - hit.at <= ctx.adCacheMs)
-    return ok(hit.answer['value']!, { [STATS]: hit.answer[STATS]! });
+    return ok(compressIfAsked(hit.answer['value'] as string, options.compressed), {
+      [STATS]: hit.answer[STATS]!,
+    });
   const aggs = targets(ctx, caller, raw);
   const relayOptions = { ...optionsOut(ctx, raw), geni_compressed: false };
   const outcomes = await relayAll(
@@ -245,7 +248,12 @@ async function listResources(
   });
   const answer: XmlRpcStruct = { value: rspec, [STATS]: statsField(outcomes) };
   if (outcomes.every((o) => o.code === 0)) cache.set(key, { at: caller.now.getTime(), answer });
-  return partial(rspec, outcomes, true);
+  return partial(compressIfAsked(rspec, options.compressed), outcomes, true);
+}
+
+/** `geni_compressed`: the merged ad as zlib + base64, as an aggregate answers it. */
+function compressIfAsked(rspec: string, compressed: boolean): string {
+  return compressed ? deflateSync(rspec).toString('base64') : rspec;
 }
 
 /** The slice a call's URNs are about, and the aggregates to ask (by sliver URN authority). */

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initAuthority } from '../../src/authority/init-authority.js';
@@ -40,22 +40,26 @@ export function selfSignedCert(user: TestUser): string {
   const dir = mkdtempSync(join(tmpdir(), 'sfa-sscert-'));
   const keyFile = join(dir, 'k.pem');
   writeFileSync(keyFile, user.keyPem, { mode: 0o600 });
-  return execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-new',
-      '-key',
-      keyFile,
-      '-subj',
-      `/CN=${user.hrn}`,
-      '-days',
-      '1825',
-      '-sha256',
-    ],
-    { encoding: 'utf8' },
-  );
+  try {
+    return execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-new',
+        '-key',
+        keyFile,
+        '-subj',
+        `/CN=${user.hrn}`,
+        '-days',
+        '1825',
+        '-sha256',
+      ],
+      { encoding: 'utf8' },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true }); // the user's private key was in there
+  }
 }
 
 /**
