@@ -67,6 +67,23 @@ export function authorizeSlice(
   });
 }
 
+/**
+ * The common start of a call on slivers: the URNs, the slice they belong to, and the caller's
+ * credential for that slice allowing `operation`.
+ */
+export function onSlivers(
+  ctx: AmContext,
+  caller: AmCaller,
+  urnsArg: XmlRpcValue,
+  creds: XmlRpcValue,
+  operation: string,
+  options: AmOptions,
+): { urns: string[]; slice: string; cred: VerifiedCredential } {
+  const urns = readUrns(urnsArg);
+  const slice = sliceOf(ctx, urns, caller.now);
+  return { urns, slice, cred: authorizeSlice(ctx, caller, creds, operation, options, slice) };
+}
+
 export function manifestOf(ctx: AmContext, d: SliceDescription, now: Date): string {
   const leases = d.slivers.flatMap((s) =>
     s.leases.filter((l) => l.kind === 'reservation').map(toLease),

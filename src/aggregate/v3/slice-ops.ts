@@ -14,7 +14,15 @@ import type { AmContext } from '../context.js';
 import { sliverStruct, toAllocationRequest } from '../mapping.js';
 import type { AmOptions } from '../options.js';
 import { parseRenewTime } from '../renew-time.js';
-import { authorizeSlice, isOurs, manifestOf, readSliceUrn, readUrns, sliceOf } from './common.js';
+import {
+  authorizeSlice,
+  isOurs,
+  manifestOf,
+  onSlivers,
+  readSliceUrn,
+  readUrns,
+  sliceOf,
+} from './common.js';
 
 const granularity = (ctx: AmContext) => Math.round(ctx.engine.policy.leaseGranularityMs / 1000);
 
@@ -89,10 +97,8 @@ export function provision(
   creds: XmlRpcValue,
   options: AmOptions,
 ): XmlRpcStruct {
-  const urns = readUrns(urnsArg);
   matchRspecVersion(options.rspecVersion);
-  const slice = sliceOf(ctx, urns, caller.now);
-  const cred = authorizeSlice(ctx, caller, creds, 'createsliver', options, slice);
+  const { urns, cred } = onSlivers(ctx, caller, urnsArg, creds, 'createsliver', options);
   const d = ctx.engine.provision(urns, {
     now: caller.now,
     credentialExpires: cred.expires,
@@ -112,9 +118,7 @@ export function performOperationalAction(
   action: XmlRpcValue,
   options: AmOptions,
 ): XmlRpcValue[] {
-  const urns = readUrns(urnsArg);
-  const slice = sliceOf(ctx, urns, caller.now);
-  authorizeSlice(ctx, caller, creds, 'createsliver', options, slice);
+  const { urns } = onSlivers(ctx, caller, urnsArg, creds, 'createsliver', options);
   const out = ctx.engine.performAction(urns, typeof action === 'string' ? action : '', {
     now: caller.now,
     ...(options.users ? { users: options.users } : {}),
@@ -130,9 +134,7 @@ export function status(
   creds: XmlRpcValue,
   options: AmOptions,
 ): XmlRpcStruct {
-  const urns = readUrns(urnsArg);
-  const slice = sliceOf(ctx, urns, caller.now);
-  authorizeSlice(ctx, caller, creds, 'sliverstatus', options, slice);
+  const { urns } = onSlivers(ctx, caller, urnsArg, creds, 'sliverstatus', options);
   const s = ctx.engine.status(urns, caller.now);
   return { geni_urn: s.slice.urn, geni_slivers: s.slivers.map(sliverStruct) };
 }
@@ -146,9 +148,7 @@ export function renew(
   when: XmlRpcValue,
   options: AmOptions,
 ): XmlRpcValue[] {
-  const urns = readUrns(urnsArg);
-  const slice = sliceOf(ctx, urns, caller.now);
-  const cred = authorizeSlice(ctx, caller, creds, 'renewsliver', options, slice);
+  const { urns, cred } = onSlivers(ctx, caller, urnsArg, creds, 'renewsliver', options);
   const requested = parseRenewTime(when, caller.now);
   const s = ctx.engine.renew(urns, requested, {
     now: caller.now,
@@ -167,9 +167,7 @@ export function deleteSlivers(
   creds: XmlRpcValue,
   options: AmOptions,
 ): XmlRpcValue[] {
-  const urns = readUrns(urnsArg);
-  const slice = sliceOf(ctx, urns, caller.now);
-  authorizeSlice(ctx, caller, creds, 'deleteslice', options, slice);
+  const { urns } = onSlivers(ctx, caller, urnsArg, creds, 'deleteslice', options);
   const out = ctx.engine.delete(urns, caller.now);
   ctx.ads.invalidate();
   return out.map(sliverStruct);
