@@ -82,7 +82,13 @@ function recordCommands(
     ctx: RegistryContext,
   ) => { input: RecordInput; after?: () => void },
 ): void {
-  const group = program.command(type).description(`manage ${type} records in the registry store`);
+  const group = program
+    .command(type)
+    .description(
+      type === 'node'
+        ? "node records in the registry, and the aggregate's inventory (load, inventory, tag, status)"
+        : `manage ${type} records in the registry store`,
+    );
   const dirOption = (c: Command) =>
     c.option('--dir <dir>', 'data folder (default: $SFA_DIR, else ~/.sfa)');
 
