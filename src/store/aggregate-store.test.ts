@@ -97,7 +97,9 @@ describe('AggregateStore schema', () => {
   it('migrates a fresh file once, and again is a no-op', () => {
     const path = freshPath();
     const db = openDatabase(path);
-    expect(runMigrations(db, AGGREGATE_MIGRATIONS, () => NOW)).toEqual([1]);
+    expect(runMigrations(db, AGGREGATE_MIGRATIONS, () => NOW)).toEqual(
+      AGGREGATE_MIGRATIONS.map((m) => m.version),
+    );
     expect(runMigrations(db, AGGREGATE_MIGRATIONS, () => NOW)).toEqual([]);
     const tables = db
       .prepare<[], { name: string }>(

@@ -221,6 +221,46 @@ export const AGGREGATE_MIGRATIONS: readonly Migration[] = [
       )}
     `,
   },
+  {
+    version: 2,
+    name: 'inventory version, bumped by every change to sites, nodes, tags and nodegroups',
+    // Read on every advertisement: the static part of the inventory is rebuilt only when it
+    // changed, whichever process (server or `sfa node …`) changed it.
+    up: `
+      CREATE TABLE inventory_version (version INTEGER NOT NULL) STRICT;
+      INSERT INTO inventory_version (version) VALUES (0);
+      CREATE TRIGGER sites_insert_bumps_inventory AFTER INSERT ON sites
+        BEGIN UPDATE inventory_version SET version = version + 1; END;
+      CREATE TRIGGER sites_update_bumps_inventory AFTER UPDATE ON sites
+        BEGIN UPDATE inventory_version SET version = version + 1; END;
+      CREATE TRIGGER sites_delete_bumps_inventory AFTER DELETE ON sites
+        BEGIN UPDATE inventory_version SET version = version + 1; END;
+      CREATE TRIGGER nodes_insert_bumps_inventory AFTER INSERT ON nodes
+        BEGIN UPDATE inventory_version SET version = version + 1; END;
+      CREATE TRIGGER nodes_update_bumps_inventory AFTER UPDATE ON nodes
+        BEGIN UPDATE inventory_version SET version = version + 1; END;
+      CREATE TRIGGER nodes_delete_bumps_inventory AFTER DELETE ON nodes
+        BEGIN UPDATE inventory_version SET version = version + 1; END;
+      CREATE TRIGGER node_tags_insert_bumps_inventory AFTER INSERT ON node_tags
+        BEGIN UPDATE inventory_version SET version = version + 1; END;
+      CREATE TRIGGER node_tags_update_bumps_inventory AFTER UPDATE ON node_tags
+        BEGIN UPDATE inventory_version SET version = version + 1; END;
+      CREATE TRIGGER node_tags_delete_bumps_inventory AFTER DELETE ON node_tags
+        BEGIN UPDATE inventory_version SET version = version + 1; END;
+      CREATE TRIGGER nodegroups_insert_bumps_inventory AFTER INSERT ON nodegroups
+        BEGIN UPDATE inventory_version SET version = version + 1; END;
+      CREATE TRIGGER nodegroups_update_bumps_inventory AFTER UPDATE ON nodegroups
+        BEGIN UPDATE inventory_version SET version = version + 1; END;
+      CREATE TRIGGER nodegroups_delete_bumps_inventory AFTER DELETE ON nodegroups
+        BEGIN UPDATE inventory_version SET version = version + 1; END;
+      CREATE TRIGGER nodegroup_members_insert_bumps_inventory AFTER INSERT ON nodegroup_members
+        BEGIN UPDATE inventory_version SET version = version + 1; END;
+      CREATE TRIGGER nodegroup_members_update_bumps_inventory AFTER UPDATE ON nodegroup_members
+        BEGIN UPDATE inventory_version SET version = version + 1; END;
+      CREATE TRIGGER nodegroup_members_delete_bumps_inventory AFTER DELETE ON nodegroup_members
+        BEGIN UPDATE inventory_version SET version = version + 1; END;
+    `,
+  },
 ];
 
 // ---- Rows ----
@@ -779,6 +819,11 @@ export class AggregateStore {
   nodeById(id: number): NodeRow | undefined {
     const r = this.stmt.nodeById.get(id);
     return r && toNode(r);
+  }
+
+  /** Changes whenever sites, nodes, node tags or nodegroups change (schema triggers). */
+  inventoryVersion(): number {
+    return (this.db.prepare('SELECT version FROM inventory_version').pluck().get() as number) ?? 0;
   }
 
   /** Every node, by hostname. */

@@ -1,7 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BadArgs, Refused, SearchFailed } from '../../faults.js';
 import { demoInventory } from './demo-inventory.js';
+import { AggregateEngine } from './engine.js';
 import {
   alloc,
   allocProvision,
@@ -238,5 +241,31 @@ describe('demoInventory', () => {
       { name: 'net_max_rate', value: '10000', source: 'node' },
     ]);
     expect(engine.loadInventory(demoInventory())).toEqual({ sites: 9, nodes: 36, nodegroups: 2 });
+  });
+});
+
+describe('the advertisement snapshot', () => {
+  it('follows inventory changes made through another connection (another process)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sfa-snapshot-'));
+    const file = join(dir, 'aggregate.db');
+    const server = AggregateEngine.open(file);
+    const operator = AggregateEngine.open(file);
+    try {
+      server.loadInventory(demoInventory());
+      const before = server.listNodes(new Date('2026-11-25T12:00:00Z'));
+      const node = before[0]!;
+      expect(node.tags.some((t) => t.name === 'snapshot')).toBe(false);
+      operator.setNodeTag(node.hostname, 'snapshot', 'seen');
+      operator.setNodeStatus(node.hostname, { bootState: 'down' });
+      const after = server
+        .listNodes(new Date('2026-11-25T12:00:00Z'))
+        .find((n) => n.hostname === node.hostname)!;
+      expect(after.tags).toContainEqual({ name: 'snapshot', value: 'seen' });
+      expect(after.bootState).toBe('down');
+      expect(after.available).toBe(false);
+    } finally {
+      server.close();
+      operator.close();
+    }
   });
 });

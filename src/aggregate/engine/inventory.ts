@@ -21,7 +21,12 @@
 import { readFileSync } from 'node:fs';
 import { BadArgs, Refused } from '../../faults.js';
 import { Xrn } from '../../credentials/xrn.js';
-import { BOOT_STATES, type NodeRow, type SiteRow } from '../../store/aggregate-store.js';
+import {
+  BOOT_STATES,
+  type AggregateStore,
+  type NodeRow,
+  type SiteRow,
+} from '../../store/aggregate-store.js';
 import type { EngineContext } from './context.js';
 import { checkTagName, checkTagValue, isRecord, quote, requireString } from './input.js';
 import { isEmptyReap, reapLapsed } from './reap.js';
@@ -447,6 +452,36 @@ export function reliability(checksUp: number, checksDown: number): number | null
 }
 
 /** Every node (or only the available ones), by hostname. */
+interface StaticInventory {
+  version: number;
+  sites: Map<number, SiteRow>;
+  nodes: NodeRow[];
+  tags: Map<number, Attribute[]>;
+  groups: Map<number, string[]>;
+}
+
+const snapshots = new WeakMap<AggregateStore, StaticInventory>();
+
+/**
+ * Sites, nodes, tags and nodegroup memberships: most of an advertisement, and static between
+ * inventory changes. Re-read only when the trigger-maintained version moved (rows are treated
+ * as read-only by every caller).
+ */
+function staticInventory(store: AggregateStore): StaticInventory {
+  const version = store.inventoryVersion();
+  const known = snapshots.get(store);
+  if (known && known.version === version) return known;
+  const snapshot = {
+    version,
+    sites: new Map(store.sites().map((s) => [s.id, s])),
+    nodes: store.nodes(),
+    tags: store.allNodeTags(),
+    groups: store.allMemberships(),
+  };
+  snapshots.set(store, snapshot);
+  return snapshot;
+}
+
 export function listNodes(
   ctx: EngineContext,
   now: Date,
@@ -455,10 +490,8 @@ export function listNodes(
   const { store } = ctx;
   const at = floorSeconds(now);
   return store.db.transaction(() => {
-    const sites = new Map(store.sites().map((s) => [s.id, s]));
+    const { sites, nodes, tags, groups } = staticInventory(store);
     const load = store.sliverLoad(at);
-    const tags = store.allNodeTags();
-    const groups = store.allMemberships();
     const busy = new Set(
       store
         .liveLeases(at)
@@ -466,7 +499,7 @@ export function listNodes(
         .map((l) => l.nodeId),
     );
     const out: NodeAdvert[] = [];
-    for (const node of store.nodes()) {
+    for (const node of nodes) {
       const site = sites.get(node.siteId);
       if (!site) throw new Error(`site ${node.siteId} of node ${node.hostname} is missing`);
       const siteFields = {
