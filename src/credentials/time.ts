@@ -22,7 +22,11 @@ export function parseRfc3339(text: string, what = 'date'): Date {
   if (!m)
     throw new BadArgs(`${what} '${text}' is not an RFC 3339 date (e.g. 2026-12-26T09:02:59Z)`);
   const [, y, mo, d, h, mi, s, frac, zone] = m;
-  let ms = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!, frac ? Math.floor(+frac * 1000) : 0);
+  const utc = new Date(
+    Date.UTC(2000, +mo! - 1, +d!, +h!, +mi!, +s!, frac ? Math.floor(+frac * 1000) : 0),
+  );
+  utc.setUTCFullYear(+y!, +mo! - 1, +d!); // Date.UTC alone reads years 0–99 as 1900–1999
+  let ms = utc.getTime();
   const check = new Date(ms);
   if (
     check.getUTCMonth() !== +mo! - 1 ||
