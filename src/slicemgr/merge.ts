@@ -30,6 +30,21 @@ export interface MergeInput {
   expires: Date;
 }
 
+/**
+ * A child serialized on its own carries declarations of every namespace it uses; drop from its
+ * start tag those the merged root declares identically (prefix and URI), keeping the rest.
+ */
+function withoutRootDeclarations(xml: string, declared: ReadonlyMap<string, string>): string {
+  const end = xml.indexOf('>');
+  if (end < 0) return xml;
+  const start = xml
+    .slice(0, end)
+    .replace(/ (xmlns(?::[\w.-]+)?)="([^"]*)"/g, (whole, name: string, value: string) =>
+      declared.get(name) !== undefined && escapeAttr(declared.get(name)!) === value ? '' : whole,
+    );
+  return start + xml.slice(end);
+}
+
 export function mergeRspecs(input: MergeInput): string {
   const serializer = new XMLSerializer();
   const declared = new Map<string, string>([
@@ -58,8 +73,11 @@ export function mergeRspecs(input: MergeInput): string {
           .filter(Boolean)
           .forEach((s) => schemaLocations.add(s));
     }
-    for (const child of childElements(root))
-      bodies.push('  ' + serializer.serializeToString(child) + '\n');
+    for (const child of childElements(root)) {
+      bodies.push(
+        '  ' + withoutRootDeclarations(serializer.serializeToString(child), declared) + '\n',
+      );
+    }
   }
   const locations = [...schemaLocations];
   const attrs = [...declared].map(([k, v]) => ` ${k}="${escapeAttr(v)}"`).join('');
