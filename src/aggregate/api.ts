@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { BadArgs, GeniFault, ServerError, Unsupported } from '../faults.js';
 import { spkiDer } from '../credentials/keys.js';
-import { prepareResponse, PreparedResponse } from '../xmlrpc/server.js';
+import { PreparedResponse } from '../xmlrpc/server.js';
 import type { XmlRpcStruct, XmlRpcValue } from '../xmlrpc/value.js';
 import { authorizeAm, type AmCaller } from './authorize-am.js';
 import type { AmContext } from './context.js';
@@ -19,9 +19,7 @@ import {
   sliverStatus,
 } from './v2/operations.js';
 import { getVersion } from './v3/get-version.js';
-import { buildAdvertisement } from './v3/list-resources.js';
-import { matchRspecVersion } from '../rspec/version.js';
-import { readSliceUrn, authorizeSlice } from './v3/common.js';
+import { listResources } from './v3/list-resources.js';
 import {
   allocate,
   deleteSlivers,
@@ -49,34 +47,6 @@ interface MethodSpec {
   readonly run: Run;
 }
 
-/** v3 ListResources: the credential check, then the ad from the cache when it can be. */
-function listResourcesCached(
-  ctx: AmContext,
-  caller: AmCaller,
-  creds: XmlRpcValue,
-  o: AmOptions,
-): PreparedResponse {
-  authorizeAm(caller, {
-    credentials: creds,
-    operation: 'listnodes',
-    speakingFor: o.speakingFor,
-    verifier: ctx.verifier,
-    trust: ctx.trust,
-  });
-  if (o.sliceUrn)
-    throw new BadArgs(
-      'ListResources takes no geni_slice_urn in AM API v3: use Describe for a slice',
-    );
-  // Checked before the cache: a missing or unknown version is the caller's error every time.
-  matchRspecVersion(o.rspecVersion);
-  const key = `${o.available}|${o.listLeases}|${o.compressed}`;
-  const hit = o.cached ? ctx.ads.get(key, caller.now) : undefined;
-  if (hit) return hit;
-  const prepared = prepareResponse(amSuccess(3, buildAdvertisement(ctx, caller.now, o)));
-  ctx.ads.put(key, caller.now, prepared);
-  return prepared;
-}
-
 /**
  * get_trusted_certs(cred?): this aggregate's GID without a credential (peers bootstrap from it);
  * with one allowing `gettrustedcerts`, every trusted root (sfi's `trusted`).
@@ -99,7 +69,7 @@ const V3: Readonly<Record<string, MethodSpec>> = {
     args: ['credentials', 'options'],
     required: 1,
     options: 1,
-    run: (ctx, c, a, o) => listResourcesCached(ctx, c, a[0]!, o),
+    run: (ctx, c, a, o) => listResources(ctx, c, a[0]!, o),
   },
   Describe: {
     args: ['urns', 'credentials', 'options'],
@@ -192,12 +162,7 @@ const V2: Readonly<Record<string, MethodSpec>> = {
     args: ['slice_urn', 'credentials', 'options'],
     required: 2,
     options: 2,
-    run: (ctx, c, a, o) => {
-      const slice = readSliceUrn(a[0]);
-      authorizeSlice(ctx, c, a[1]!, 'shutdown', o, slice);
-      ctx.engine.shutdown(slice, c.now);
-      return true;
-    },
+    run: (ctx, c, a, o) => shutdown(ctx, c, a[0]!, a[1]!, o),
   },
 };
 

@@ -7,6 +7,8 @@ import { authorizeAm, type AmCaller } from '../authorize-am.js';
 import type { AmContext } from '../context.js';
 import { toAdNode, toLease } from '../mapping.js';
 import type { AmOptions } from '../options.js';
+import { amSuccess } from '../envelope.js';
+import { prepareResponse, type PreparedResponse } from '../../xmlrpc/server.js';
 
 /** Ads say they are valid this long. */
 const AD_LIFETIME_MS = 3_600_000;
@@ -15,14 +17,15 @@ const AD_LIFETIME_MS = 3_600_000;
  * ListResources(creds, options): the advertisement. Needs a valid credential of the caller
  * (`listnodes`: a user credential does). `geni_available` lists only available nodes;
  * `list_leases` (sfi: resources, leases or all) chooses nodes, leases or both;
- * `geni_compressed` answers zlib + base64.
+ * `geni_compressed` answers zlib + base64. The whole answer is served from prepared bytes
+ * (ad-cache.ts) unless `cached` is false or the resources changed.
  */
 export function listResources(
   ctx: AmContext,
   caller: AmCaller,
   creds: XmlRpcValue,
   options: AmOptions,
-): string {
+): PreparedResponse {
   authorizeAm(caller, {
     credentials: creds,
     operation: 'listnodes',
@@ -35,8 +38,14 @@ export function listResources(
       'ListResources takes no geni_slice_urn in AM API v3: use Describe for a slice',
     );
   }
+  // Checked before the cache: a missing or unknown version is the caller's error every time.
   matchRspecVersion(options.rspecVersion);
-  return buildAdvertisement(ctx, caller.now, options);
+  const key = `${options.available}|${options.listLeases}|${options.compressed}`;
+  const hit = options.cached ? ctx.ads.get(key, caller.now) : undefined;
+  if (hit) return hit;
+  const prepared = prepareResponse(amSuccess(3, buildAdvertisement(ctx, caller.now, options)));
+  ctx.ads.put(key, caller.now, prepared);
+  return prepared;
 }
 
 /** The advertisement itself (no credential check): ListResources and the slice manager use it. */
