@@ -21,9 +21,13 @@ import { formatRfc3339, parseRfc3339 } from './time.js';
 import { childElements, parseXml, textOf, XML_NS } from './xml.js';
 import { sameUrn } from './xrn.js';
 
-/** The key id ABAC uses for a certificate: its subjectKeyIdentifier, else the SHA-1 key hash. */
+/**
+ * The key id ABAC uses for a certificate: the SHA-1 key identifier computed from its public key
+ * (what subjectKeyIdentifier holds in GENI certificates). Security: never read from the
+ * extension itself, which the certificate's issuer could set to another principal's key id.
+ */
 export function abacKeyId(gid: Gid): string {
-  return (gid.ski ?? keyIdentifier(spkiDer(gid.publicKey))).toLowerCase();
+  return keyIdentifier(spkiDer(gid.publicKey)).toLowerCase();
 }
 
 function child(parent: Element, name: string, what: string): Element {

@@ -112,6 +112,16 @@ describe('Security: comments inside signed values', () => {
   });
 });
 
+describe('Security: processing instructions inside signed elements', () => {
+  it('refuses a credential where a processing instruction hides part of a field (the digest would still match)', () =>
+    expectFault(
+      'cred.pi-hides-target-cert.xml',
+      'CREDENTIAL_INVALID',
+      20,
+      /processing instruction/,
+    ));
+});
+
 describe('Security: who may sign', () => {
   it('refuses a root credential signed by a user rather than an authority over the target', () =>
     expectFault(

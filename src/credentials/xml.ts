@@ -75,6 +75,14 @@ function checkDepth(root: Element, maxDepth: number, what: string): void {
     }
     for (let c = node.firstChild; c; c = c.nextSibling) {
       if (c.nodeType === NodeType.ELEMENT) stack.push([c, depth + 1]);
+      // Security: a processing instruction inside a signed element is canonicalized (by
+      // xml-crypto) as if it were text, but no reader sees it as text: it could hide part of a
+      // field from the reader while the digest still matches. No SFA document has one.
+      else if (c.nodeType === NodeType.PI) {
+        throw new XmlRefused(
+          `${what} contains a processing instruction inside <${root.tagName}>, which is not accepted`,
+        );
+      }
     }
   }
 }
@@ -98,7 +106,8 @@ export function textOf(el: Element, what: string): string {
   for (let c = el.firstChild; c; c = c.nextSibling) {
     if (c.nodeType === NodeType.TEXT || c.nodeType === NodeType.CDATA) {
       out += (c as unknown as { data: string }).data;
-    } else if (c.nodeType === NodeType.ELEMENT) {
+    } else if (c.nodeType !== NodeType.COMMENT) {
+      // Elements, and anything else a canonical form might render as text, are refused.
       throw new XmlRefused(`${what}: <${el.tagName}> must hold text only`);
     }
   }
