@@ -26,7 +26,7 @@ export function getCredential(
   const name = readName(xrn);
   const record = findRecord(ctx, name.hrn, readType(type) ?? name.type);
   const caller = cred.ownerGid;
-  const rights = rightsOn(ctx, caller.hrn, record);
+  const rights = rightsOn(ctx, caller.hrn, caller.type, record);
   if (rights.length === 0) {
     throw new Forbidden(`${caller.hrn} has no rights on ${record.type} ${record.hrn}`);
   }
@@ -40,7 +40,12 @@ function isPiAbove(ctx: RegistryContext, userHrn: string, hrn: string): boolean 
   return ctx.store.piAuthoritiesOf(user.id).some((a) => isHrnPrefix(a.hrn, hrn));
 }
 
-function rightsOn(ctx: RegistryContext, callerHrn: string, record: RecordRow): string[] {
+function rightsOn(
+  ctx: RegistryContext,
+  callerHrn: string,
+  callerType: string,
+  record: RecordRow,
+): string[] {
   const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
   switch (record.type) {
     case 'slice': {
@@ -50,7 +55,9 @@ function rightsOn(ctx: RegistryContext, callerHrn: string, record: RecordRow): s
         : [];
     }
     case 'authority': {
-      if (same(callerHrn, ctx.config.authority)) return ['authority', 'sa', 'ma'];
+      // This interface's own authority (its +sa GID), not an +am or +sm GID of the same name.
+      if (callerType === 'authority' && same(callerHrn, ctx.config.authority))
+        return ['authority', 'sa', 'ma'];
       return isPiAbove(ctx, callerHrn, record.hrn) ? ['authority', 'sa'] : [];
     }
     case 'user':
