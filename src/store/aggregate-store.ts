@@ -15,9 +15,8 @@
 import type { Statement } from 'better-sqlite3';
 import {
   formatUtc,
-  openDatabase,
+  openMigrated,
   parseUtc,
-  runMigrations,
   writeTransaction,
   type Database,
   type Migration,
@@ -747,14 +746,7 @@ export class AggregateStore {
 
   /** Open (creating if needed) the aggregate database at `path` and bring its schema up to date. */
   static open(path: string): AggregateStore {
-    const db = openDatabase(path);
-    try {
-      runMigrations(db, AGGREGATE_MIGRATIONS);
-      return new AggregateStore(db);
-    } catch (e) {
-      db.close();
-      throw e;
-    }
+    return new AggregateStore(openMigrated(path, AGGREGATE_MIGRATIONS));
   }
 
   close(): void {

@@ -176,3 +176,15 @@ export function parseUtc(text: string, column: string): Date {
   }
   return d;
 }
+
+/** Open `path` and bring its schema up to `migrations`; the connection is closed on failure. */
+export function openMigrated(path: string, migrations: readonly Migration[]): Database {
+  const db = openDatabase(path);
+  try {
+    runMigrations(db, migrations);
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}

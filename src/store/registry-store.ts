@@ -9,9 +9,8 @@ import type { Statement } from 'better-sqlite3';
 import { AlreadyExists, BadArgs, SearchFailed } from '../faults.js';
 import {
   formatUtc,
-  openDatabase,
+  openMigrated,
   parseUtc,
-  runMigrations,
   writeTransaction,
   type Database,
   type Migration,
@@ -289,14 +288,7 @@ export class RegistryStore {
 
   /** Open (creating if needed) the registry database at `path` and bring its schema up to date. */
   static open(path: string): RegistryStore {
-    const db = openDatabase(path);
-    try {
-      runMigrations(db, REGISTRY_MIGRATIONS);
-      return new RegistryStore(db);
-    } catch (e) {
-      db.close();
-      throw e;
-    }
+    return new RegistryStore(openMigrated(path, REGISTRY_MIGRATIONS));
   }
 
   close(): void {
