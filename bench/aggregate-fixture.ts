@@ -121,6 +121,9 @@ export interface BenchAuthority {
   sites: number;
 }
 
+/** The sub-authority the researchers belong to; the first researcher is its PI. */
+export const BENCH_LAB = LAB;
+
 /**
  * Make the data folder: the authority, the inventory, and `clients` researchers of
  * `ple.bench`, each the researcher of its own slice `ple.bench.s<i>`.
@@ -128,7 +131,13 @@ export interface BenchAuthority {
 export async function makeBenchAuthority(clients: number): Promise<BenchAuthority> {
   const dir = mkdtempSync(join(tmpdir(), 'sfa-bench-am-'));
   const now = new Date();
-  initAuthority({ dir, authority: AUTHORITY, hostname: 'localhost', now, demoInventory: false });
+  await initAuthority({
+    dir,
+    authority: AUTHORITY,
+    hostname: 'localhost',
+    now,
+    demoInventory: false,
+  });
 
   const engine = AggregateEngine.open(paths.aggregateDatabase(dir), { authority: AUTHORITY });
   let summary;
@@ -144,9 +153,9 @@ export async function makeBenchAuthority(clients: number): Promise<BenchAuthorit
   const reg = openRegistry(dir);
   try {
     const { ctx } = reg;
-    createRecord(ctx, { hrn: LAB, type: 'authority', name: 'Benchmark lab' }, now);
+    await createRecord(ctx, { hrn: LAB, type: 'authority', name: 'Benchmark lab' }, now);
     for (const u of users) {
-      createRecord(
+      await createRecord(
         ctx,
         {
           hrn: u.hrn,
@@ -158,8 +167,11 @@ export async function makeBenchAuthority(clients: number): Promise<BenchAuthorit
       );
     }
     for (const [i, u] of users.entries()) {
-      createRecord(ctx, { hrn: `${LAB}.s${i}`, type: 'slice', researchers: [u.hrn] }, now);
+      await createRecord(ctx, { hrn: `${LAB}.s${i}`, type: 'slice', researchers: [u.hrn] }, now);
     }
+    // The first researcher is also the lab's PI: the heavy-call round registers slices.
+    const lab = ctx.store.get(LAB, 'authority')!;
+    ctx.store.setPis(lab.id, [ctx.store.get(users[0]!.hrn, 'user')!.id]);
   } finally {
     reg.close();
   }

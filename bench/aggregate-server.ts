@@ -7,7 +7,7 @@
  * handler times of the calls it served, its memory, where the ad's time goes, and a
  * double-booking check through the engine's store.
  */
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { deflateSync } from 'node:zlib';
 import { amSuccess } from '../src/aggregate/envelope.js';
 import { toAdNode } from '../src/aggregate/mapping.js';
@@ -48,6 +48,7 @@ export type ServerRequest =
   | { id: number; op: 'memory'; gc: boolean }
   | { id: number; op: 'cpu' }
   | { id: number; op: 'elu' }
+  | { id: number; op: 'loop' }
   | { id: number; op: 'parts'; runs: number }
   | { id: number; op: 'check' }
   | { id: number; op: 'close' };
@@ -122,6 +123,9 @@ async function main(): Promise<void> {
   const send = (m: ServerMessage): void => void process.send!(m);
   let served: ServedCall[] = [];
   let elu = performance.eventLoopUtilization();
+  // How late the event loop ran its timers: a stall shows as a delay as long as it.
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   const running = await startAuthority({
     dir,
     listen: '127.0.0.1',
@@ -162,6 +166,12 @@ async function main(): Promise<void> {
           const since = performance.eventLoopUtilization(now, elu);
           elu = now;
           return since.utilization;
+        }
+        case 'loop': {
+          // The worst and the 99th percentile delay since the previous ask, in ms.
+          const out = { maxMs: loopDelay.max / 1e6, p99Ms: loopDelay.percentile(99) / 1e6 };
+          loopDelay.reset();
+          return out;
         }
         case 'parts':
           return adParts(running, req.runs);

@@ -31,7 +31,9 @@ import { parseMethodResponse } from '../src/xmlrpc/parse.js';
 import { serializeMethodCall } from '../src/xmlrpc/serialize.js';
 import type { XmlRpcStruct, XmlRpcWritable } from '../src/xmlrpc/value.js';
 import { bootstrapUser } from '../test/support/authority.js';
+import { CALL_LIMITS } from '../src/limits.js';
 import {
+  BENCH_LAB,
   benchNode,
   CM_URN,
   makeBenchAuthority,
@@ -688,6 +690,165 @@ async function benchAllocate(server: BenchServer, rs: Researcher[], dbPath: stri
 }
 
 // ---------------------------------------------------------------------------------------------
+// 3. A heavy call and everyone else
+
+/** How often the prober calls GetVersion while a heavy call runs. */
+const PROBE_EVERY_MS = 5;
+
+interface StallFigures {
+  heavyMs: number;
+  code: string;
+  probes: number;
+  probeMaxMs: number;
+  probeP50Ms: number;
+  loopMaxMs: number;
+}
+
+/**
+ * Run `heavy` while a second client calls GetVersion every few ms on its own connection:
+ * how long the heavy call took, how late the GetVersions answered, and the server event loop's
+ * worst delay over the same time.
+ */
+async function underHeavyCall(
+  server: BenchServer,
+  prober: Researcher,
+  agent: Agent,
+  heavy: () => Promise<unknown>,
+): Promise<StallFigures> {
+  const probe = () => amCall(server.urls.aggregate, prober, agent, 'GetVersion', {});
+  await probe(); // connected and warm
+  await server.ask({ op: 'loop' });
+  const latencies: number[] = [];
+  let running = true;
+  const probing = (async () => {
+    while (running) {
+      const t = performance.now();
+      await probe();
+      latencies.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, PROBE_EVERY_MS));
+    }
+  })();
+  const t0 = performance.now();
+  let code: string;
+  try {
+    const answer = (await heavy()) as XmlRpcStruct | undefined;
+    const c = answer && typeof answer === 'object' && 'code' in answer ? geniCode(answer) : 0;
+    code = CODE_NAMES.get(c) ?? String(c);
+  } catch (e) {
+    const f = e as { faultCode?: number };
+    code =
+      f.faultCode !== undefined
+        ? (CODE_NAMES.get(f.faultCode) ?? `fault ${f.faultCode}`)
+        : String(e);
+  }
+  const heavyMs = performance.now() - t0;
+  running = false;
+  await probing;
+  const loop = await server.ask<{ maxMs: number }>({ op: 'loop' });
+  return {
+    heavyMs,
+    code,
+    probes: latencies.length,
+    probeMaxMs: Math.max(...latencies),
+    probeP50Ms: percentile(latencies, 50),
+    loopMaxMs: loop.maxMs,
+  };
+}
+
+async function benchHeavyCalls(server: BenchServer, rs: Researcher[]): Promise<void> {
+  const [pi, prober] = [rs[0]!, rs[1]!];
+  const agent = createKeepAliveAgent({ maxSockets: 1 });
+  const registry = (method: string, ...params: XmlRpcWritable[]) =>
+    xmlRpcCall(server.urls.registry, method, params, {
+      key: pi.keyPem,
+      cert: pi.gid,
+      timeoutMs: CALL_TIMEOUT_MS,
+    });
+  const unbound = (count: number) =>
+    requestRspec(
+      ...Array.from(
+        { length: count },
+        (_, i) =>
+          `<node client_id="u${i}" component_manager_id="${CM_URN}" exclusive="false"><sliver_type name="plab-vserver"/></node>`,
+      ),
+    );
+  const names = (count: number) =>
+    Array.from({ length: count }, (_, i) => `${BENCH_LAB}.u${i % CLIENTS}`);
+  try {
+    const labCred = (await registry(
+      'GetCredential',
+      pi.userCred,
+      BENCH_LAB,
+      'authority',
+    )) as string;
+    let slice = 0;
+    const allocate = (nodes: number) => () =>
+      amCall(
+        server.urls.aggregate,
+        pi,
+        agent,
+        'Allocate',
+        pi.sliceUrn,
+        pi.sliceCreds,
+        unbound(nodes),
+        {},
+      );
+    const cases: [string, () => Promise<unknown>][] = [
+      [
+        `Allocate, ${CALL_LIMITS.requestNodes.toLocaleString('en')} unbound nodes (the limit)`,
+        allocate(CALL_LIMITS.requestNodes),
+      ],
+      ['Allocate, 5,000 unbound nodes (refused)', allocate(5000)],
+      ['Allocate, 40,000 unbound nodes (refused)', allocate(40_000)],
+      [
+        `Resolve, ${CALL_LIMITS.names.toLocaleString('en')} names (the limit)`,
+        () => registry('Resolve', names(CALL_LIMITS.names), pi.userCred, {}),
+      ],
+      [
+        'Resolve, 20,000 names (refused)',
+        () => registry('Resolve', names(20_000), pi.userCred, {}),
+      ],
+      [
+        'Register a slice (a new RSA key)',
+        () => registry('Register', { hrn: `${BENCH_LAB}.heavy${slice++}`, type: 'slice' }, labCred),
+      ],
+      [
+        'CreateGid without a certificate (a new RSA key)',
+        () => registry('CreateGid', labCred, `${BENCH_LAB}.u1`, ''),
+      ],
+    ];
+    console.log(
+      `  (c) a heavy call and GetVersion every ${PROBE_EVERY_MS} ms from another client (max of 3 runs each):`,
+    );
+    for (const [name, heavy] of cases) {
+      const runs: StallFigures[] = [];
+      for (let i = 0; i < 3; i++) {
+        runs.push(await underHeavyCall(server, prober, agent, heavy));
+        await amCall(server.urls.aggregate, pi, agent, 'Delete', [pi.sliceUrn], pi.sliceCreds, {});
+      }
+      const worst = (f: (x: StallFigures) => number) => Math.max(...runs.map(f));
+      console.log(
+        `    ${name}: ${runs[0]!.code}, ${ms(
+          percentile(
+            runs.map((r) => r.heavyMs),
+            50,
+          ),
+        )} ms;` +
+          ` GetVersion p50 ${ms(
+            percentile(
+              runs.map((r) => r.probeP50Ms),
+              50,
+            ),
+          )} ms, worst ${ms(worst((r) => r.probeMaxMs))} ms;` +
+          ` server event loop's worst delay ${ms(worst((r) => r.loopMaxMs))} ms`,
+      );
+    }
+  } finally {
+    agent.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 
 export async function benchAggregate(): Promise<void> {
   const t0 = performance.now();
@@ -703,6 +864,7 @@ export async function benchAggregate(): Promise<void> {
     );
     await benchListResources(server, rs[0]!, made.nodes);
     await benchAllocate(server, rs, paths.aggregateDatabase(made.dir));
+    await benchHeavyCalls(server, rs);
   } finally {
     await server?.close();
     rmSync(made.dir, { recursive: true, force: true });

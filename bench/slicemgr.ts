@@ -101,7 +101,7 @@ function running(fed: Federation, hrn: string): RunningAuthority {
 async function startFederation(): Promise<Federation> {
   // Made a minute ago by the wall clock: these servers run on the real clock.
   const now = new Date(Date.now() - 60_000);
-  const made = makeAuthorityDir(now);
+  const made = await makeAuthorityDir(now);
   const dirs = new Map<string, string>([['ple', made.dir]]);
   const tempDirs = [made.dir];
   const authorities = new Map<string, RunningAuthority>();
@@ -116,7 +116,7 @@ async function startFederation(): Promise<Federation> {
     for (const hrn of PEERS) {
       const dir = mkdtempSync(join(tmpdir(), `sfa-bench-${hrn}-`));
       tempDirs.push(dir);
-      initAuthority({ dir, authority: hrn, hostname: 'localhost', now, demoInventory: true });
+      await initAuthority({ dir, authority: hrn, hostname: 'localhost', now, demoInventory: true });
       dirs.set(hrn, dir);
     }
     for (const [hrn, dir] of dirs) {

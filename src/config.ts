@@ -6,11 +6,16 @@
  *   keys/<hrn>.pkey          one private key per local authority, mode 0600
  *   gids/<hrn>.gid           the GID of each local authority (with its chain)
  *   trusted_roots/*.gid      the roots this authority trusts (its own first)
- *   registry.db              the embedded SQLite store
+ *   registry.db              the registry's SQLite store, mode 0600 (with -wal, -shm)
+ *   aggregate.db             the aggregate's SQLite store, mode 0600 (with -wal, -shm)
+ *   init.lock                while an `sfa init` runs
+ *
+ * Files are written whole or not at all (store/atomic-file.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './xmlrpc/connection-guard.js';
 import { BadArgs } from './faults.js';
 
 export interface Ports {
@@ -31,6 +36,8 @@ export interface SfaConfig {
   relayTimeoutMs?: number;
   /** How long the slice manager serves a merged advertisement when no slice is named (0: never). */
   mergedAdCacheMs?: number;
+  /** Bounds on connections at each port (see src/xmlrpc/connection-guard.ts for defaults). */
+  connections?: Partial<ConnectionLimits>;
 }
 
 export const DEFAULT_PORTS: Ports = { registry: 12345, aggregate: 12346, slicemgr: 12347 };
@@ -62,8 +69,16 @@ export function loadConfig(dir: string): SfaConfig {
     throw new BadArgs(`no authority in ${dir} (no sfa.json): run 'sfa init --dir ${dir}' first`);
   }
   let raw: Record<string, unknown>;
+  const text = readFileSync(file, 'utf8');
+  if (text.trim() === '') {
+    // Left by an older version's interrupted write: only the operator knows the authority.
+    throw new BadArgs(
+      `${file} is empty (an interrupted write): run 'sfa init --dir ${dir} --authority <HRN>' ` +
+        'with your authority to write it again',
+    );
+  }
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    raw = JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
     throw new BadArgs(`${file} is not valid JSON: ${(e as Error).message}`);
   }
@@ -86,5 +101,30 @@ export function loadConfig(dir: string): SfaConfig {
     ...(typeof raw['relayTimeoutMs'] === 'number' && raw['relayTimeoutMs'] > 0
       ? { relayTimeoutMs: raw['relayTimeoutMs'] }
       : {}),
+    ...(raw['connections'] !== undefined
+      ? { connections: readConnectionLimits(raw['connections'], file) }
+      : {}),
   };
+}
+
+/** `connections` in sfa.json: some of the ConnectionLimits, each a positive whole number. */
+function readConnectionLimits(value: unknown, file: string): Partial<ConnectionLimits> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new BadArgs(`${file}: 'connections' must be an object such as {"maxPerAddress": 128}`);
+  }
+  const out: Partial<ConnectionLimits> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (!Object.hasOwn(DEFAULT_CONNECTION_LIMITS, k)) {
+      throw new BadArgs(
+        `${file}: connections.${k} is not a limit; the limits are ${Object.keys(DEFAULT_CONNECTION_LIMITS).join(', ')}`,
+      );
+    }
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
+      throw new BadArgs(
+        `${file}: connections.${k} must be a positive whole number, not ${JSON.stringify(v)}`,
+      );
+    }
+    out[k as keyof ConnectionLimits] = v;
+  }
+  return out;
 }

@@ -5,6 +5,8 @@
  * The message says what the caller should fix; internals belong in the log, never here.
  */
 
+import { messageText } from './text.js';
+
 /** The GENI AM API error code table (0–26). */
 export const GeniCode = {
   SUCCESS: 0,
@@ -46,7 +48,8 @@ export abstract class GeniFault extends Error {
   }
 
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    // Messages often echo what the caller sent: bounded and XML-safe here, once for every fault.
+    super(messageText(message), options);
     this.name = new.target.name;
   }
 }

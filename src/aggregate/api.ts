@@ -5,12 +5,20 @@
 import { createHash } from 'node:crypto';
 import { BadArgs, GeniFault, ServerError, Unsupported } from '../faults.js';
 import { spkiDer } from '../credentials/keys.js';
-import { PreparedResponse } from '../xmlrpc/server.js';
+import { checkArguments, type ArgumentShapes } from '../xmlrpc/arguments.js';
+import { PreparedResponse, prepareResponse } from '../xmlrpc/server.js';
+import { REPLAYED_METHODS } from './call-ids.js';
 import type { XmlRpcStruct, XmlRpcValue } from '../xmlrpc/value.js';
 import { authorizeAm, type AmCaller } from './authorize-am.js';
 import type { AmContext } from './context.js';
+import { storageFault } from '../store/storage-fault.js';
+import { logText } from '../text.js';
 import { amFailure, amSuccess } from './envelope.js';
 import { readOptions, type AmOptions } from './options.js';
+import { credentialStrings } from '../credentials/authorize.js';
+import { quote } from '../text.js';
+import { requireTimeShape } from './renew-time.js';
+import { readRspecText, readSliceUrn, readUrns, requireStringArg } from './v3/common.js';
 import {
   createSliver,
   deleteSliver,
@@ -166,6 +174,46 @@ const V2: Readonly<Record<string, MethodSpec>> = {
   },
 };
 
+/** What a caller must send to `method`: its arguments and where its options are. */
+export type Signature = Pick<MethodSpec, 'args' | 'required' | 'options'>;
+
+/**
+ * The shape of each argument, checked for every call before anything else runs, so that a
+ * wrong type is BADARGS naming the argument whatever the method would have looked at first.
+ */
+const ARGUMENT_SHAPES: ArgumentShapes = {
+  slice_urn: (v) => readSliceUrn(v),
+  urns: (v) => readUrns(v),
+  credentials: (v) => credentialStrings(v),
+  rspec: (v) => readRspecText(v),
+  expiration_time: (v) => requireTimeShape(v, 'expiration_time'),
+  action: (v) => requireStringArg(v, 'action'),
+  users: (v) => {
+    if (!Array.isArray(v))
+      throw new BadArgs(`users must be a list of {urn, keys} structs, not ${quote(v)}`);
+  },
+};
+
+function checkSignature<T extends Signature>(
+  table: Readonly<Record<string, T>>,
+  api: number,
+  method: string,
+  params: readonly XmlRpcValue[],
+): T {
+  const spec = Object.hasOwn(table, method) ? table[method] : undefined;
+  if (!spec) throw new Unsupported(`${method} is not a method of the GENI AM API v${api}`);
+  checkArguments(spec, params, ARGUMENT_SHAPES);
+  return spec;
+}
+
+/**
+ * The AM API v3 signature of `method`, checked against `params` (UNSUPPORTED for an unknown
+ * method, BADARGS for a wrong count): the slice manager answers the same calls.
+ */
+export function checkV3Signature(method: string, params: readonly XmlRpcValue[]): Signature {
+  return checkSignature(V3, 3, method, params);
+}
+
 export interface AmAnswer {
   readonly answer: XmlRpcStruct | PreparedResponse;
   /** The GENI code of the answer, for the log. */
@@ -193,38 +241,42 @@ export function callAggregate(
   const api = isV2Path(path) ? 2 : 3;
   const table = api === 2 ? V2 : V3;
   try {
-    const spec = Object.hasOwn(table, method) ? table[method] : undefined;
-    if (!spec) throw new Unsupported(`${method} is not a method of the GENI AM API v${api}`);
-    if (params.length < spec.required || params.length > spec.args.length) {
-      const range =
-        spec.required === spec.args.length
-          ? `${spec.required}`
-          : `${spec.required}-${spec.args.length}`;
-      throw new BadArgs(
-        `expected ${range} arguments (${spec.args.join(', ')}), got ${params.length}`,
-      );
-    }
+    const spec = checkSignature(table, api, method, params);
     const options = readOptions(spec.options === undefined ? undefined : params[spec.options]);
+    const replayed = REPLAYED_METHODS.has(`${api}:${method}`) ? options.callId : undefined;
     const callKey =
-      options.callId && caller.peerKey
+      replayed && caller.peerKey
         ? createHash('sha256').update(spkiDer(caller.peerKey)).digest('hex')
         : undefined;
-    if (callKey && options.callId) {
-      const stored = ctx.callIds.get(callKey, `${api}:${method}`, options.callId, caller.now);
-      if (stored) return stored as AmAnswer;
+    if (callKey && replayed) {
+      const stored = ctx.callIds.get(callKey, `${api}:${method}`, replayed, caller.now);
+      if (stored) return { answer: stored.body, code: stored.code, message: stored.message };
     }
     const value = spec.run(ctx, caller, params, options);
     const answer: AmAnswer = {
       answer: value instanceof PreparedResponse ? value : amSuccess(api, value),
       code: 0,
     };
-    if (callKey && options.callId)
-      ctx.callIds.put(callKey, `${api}:${method}`, options.callId, caller.now, answer);
+    if (callKey && replayed) {
+      const body =
+        answer.answer instanceof PreparedResponse ? answer.answer : prepareResponse(answer.answer);
+      ctx.callIds.put(callKey, `${api}:${method}`, replayed, caller.now, { body, code: 0 });
+      return { answer: body, code: 0 };
+    }
     return answer;
   } catch (e) {
     if (e instanceof GeniFault)
       return { answer: amFailure(api, method, e), code: e.geniCode, message: e.message };
-    log(`aggregate ${method}: internal error: ${(e as Error).stack ?? String(e)}`);
+    const storage = storageFault(e);
+    if (storage) {
+      log(`aggregate ${logText(method, 80)}: ${logText((e as Error).message, 500)}`);
+      return {
+        answer: amFailure(api, method, storage),
+        code: storage.geniCode,
+        message: storage.message,
+      };
+    }
+    log(`aggregate ${logText(method, 80)}: internal error: ${(e as Error).stack ?? String(e)}`);
     const fault = new ServerError(
       'internal error; the operator can find the details in the aggregate log',
     );

@@ -5,6 +5,7 @@
  * `output` is non-empty, so it is `''` on success and says what to fix on failure.
  */
 import type { GeniFault } from '../faults.js';
+import { messageText } from '../text.js';
 import type { XmlRpcStruct, XmlRpcValue } from '../xmlrpc/value.js';
 
 /** This implementation's short name in `code.am_type` (the Python SFA says 'sfa'). */
@@ -29,6 +30,6 @@ export function amFailure(geniApi: number, method: string, fault: GeniFault): Xm
     geni_api: geniApi,
     code: { geni_code: fault.geniCode, am_type: AM_TYPE, am_code: fault.geniCode },
     value: '',
-    output: `${method}: ${fault.message}`,
+    output: `${messageText(method, 100)}: ${fault.message}`,
   };
 }

@@ -3,6 +3,7 @@
  * defines); the ones honoured are read here, once, with a clear BADARGS on a wrong shape.
  */
 import { BadArgs } from '../faults.js';
+import { CALL_LIMITS } from '../limits.js';
 import { parseRfc3339 } from '../credentials/time.js';
 import type { XmlRpcStruct, XmlRpcValue } from '../xmlrpc/value.js';
 
@@ -50,6 +51,11 @@ function readUsers(v: XmlRpcValue | undefined): GeniUser[] | undefined {
   if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v))
     throw new BadArgs('option geni_users must be a list of {urn, keys} structs');
+  if (v.length > CALL_LIMITS.users) {
+    throw new BadArgs(
+      `option geni_users lists ${v.length} users; one call may carry at most ${CALL_LIMITS.users}`,
+    );
+  }
   return v.map((u, i) => {
     if (!isStruct(u) || typeof u['urn'] !== 'string') {
       throw new BadArgs(`geni_users[${i}] must be a struct with a urn and keys`);
@@ -58,12 +64,33 @@ function readUsers(v: XmlRpcValue | undefined): GeniUser[] | undefined {
     if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) {
       throw new BadArgs(`geni_users[${i}].keys must be a list of public key strings`);
     }
+    if (keys.length > CALL_LIMITS.keysPerUser) {
+      throw new BadArgs(
+        `geni_users[${i}].keys lists ${keys.length} keys; at most ${CALL_LIMITS.keysPerUser} per user are accepted`,
+      );
+    }
     return {
       urn: u['urn'],
       keys: keys as string[],
       ...(typeof u['email'] === 'string' ? { email: u['email'] } : {}),
     };
   });
+}
+
+/**
+ * Longest `call_id` kept for replay. Clients send a UUID (36 characters) or a URN around one;
+ * anything much longer is an attempt to make the replay cache hold it.
+ */
+export const MAX_CALL_ID_LENGTH = 256;
+
+function readCallId(o: XmlRpcStruct): string | undefined {
+  const id = optionalString(o, 'call_id');
+  if (id !== undefined && id.length > MAX_CALL_ID_LENGTH) {
+    throw new BadArgs(
+      `option call_id is ${id.length} characters long; at most ${MAX_CALL_ID_LENGTH} are accepted (a UUID is 36)`,
+    );
+  }
+  return id;
 }
 
 export function readOptions(value: XmlRpcValue | undefined): AmOptions {
@@ -88,7 +115,7 @@ export function readOptions(value: XmlRpcValue | undefined): AmOptions {
     extendAlap: flag(o['geni_extend_alap']),
     listLeases: leases as AmOptions['listLeases'],
     cached: o['cached'] === undefined ? true : flag(o['cached']),
-    callId: optionalString(o, 'call_id'),
+    callId: readCallId(o),
     speakingFor: optionalString(o, 'geni_speaking_for'),
     sliceUrn: optionalString(o, 'geni_slice_urn'),
   };

@@ -4,18 +4,28 @@
  * now (m is 4 weeks, as SFA reads it).
  */
 import { BadArgs } from '../faults.js';
+import { quote } from '../text.js';
 import { parseRfc3339 } from '../credentials/time.js';
 
 const DAY = 86_400_000;
 
+/** A time argument is a dateTime, epoch seconds or a non-empty string; BADARGS naming it else. */
+export function requireTimeShape(
+  value: unknown,
+  name: string,
+): asserts value is Date | number | string {
+  if (value instanceof Date) return;
+  if (typeof value === 'number' && Number.isFinite(value)) return;
+  if (typeof value === 'string' && value.trim() !== '') return;
+  throw new BadArgs(
+    `${name} (the new expiry) must be an RFC 3339 time (2026-12-31T12:00:00Z), epoch seconds, or +Nd/+Nw/+Nm, not ${quote(value)}`,
+  );
+}
+
 export function parseRenewTime(text: unknown, now: Date): Date {
+  requireTimeShape(text, 'expiration_time');
   if (text instanceof Date) return text;
-  if (typeof text === 'number' && Number.isFinite(text)) return new Date(text * 1000);
-  if (typeof text !== 'string' || text.trim() === '') {
-    throw new BadArgs(
-      'the new expiry is missing: give an RFC 3339 time (2026-12-31T12:00:00Z), epoch seconds, or +Nd/+Nw/+Nm',
-    );
-  }
+  if (typeof text === 'number') return new Date(text * 1000);
   const t = text.trim();
   const rel = /^\+(\d{1,4})([dwm])$/.exec(t);
   if (rel) {

@@ -1,7 +1,6 @@
 /**
  * `sfa credential …`: verify, show, delegate and issue credentials.
  */
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BadArgs, isGeniFault } from '../faults.js';
 import { TrustStore } from '../credentials/chain.js';
@@ -13,11 +12,19 @@ import { validateCredentialSchema } from '../credentials/schema.js';
 import { formatRfc3339 } from '../credentials/time.js';
 import { verifyCredential } from '../credentials/verify-credential.js';
 import { childElements, parseXml } from '../credentials/xml.js';
-import { action, collect, parseDateOption, readGid, readPrivateKey, readText } from './io.js';
+import {
+  action,
+  collect,
+  parseDateOption,
+  readGid,
+  readPrivateKey,
+  readText,
+  writeOutputFile,
+} from './io.js';
 
 function writeOut(xml: string, out: string | undefined): void {
   if (out) {
-    writeFileSync(out, xml, { mode: 0o644 });
+    writeOutputFile(out, xml);
     process.stderr.write(`wrote ${out}\n`);
   } else {
     process.stdout.write(xml);

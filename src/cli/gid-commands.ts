@@ -1,18 +1,61 @@
 /**
- * `sfa gid …`: show and issue GIDs (X.509 certificates naming an SFA principal).
+ * `sfa gid …`: show and issue GIDs (X.509 certificates naming an SFA principal), and list the
+ * GIDs the registry handed out with CreateGid.
  */
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../store/atomic-file.js';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import type { Command } from 'commander';
+import { dataDir } from '../config.js';
 import { BadArgs } from '../faults.js';
 import { issueGid } from '../credentials/gid.js';
 import { generateKeyPair, loadPublicKey } from '../credentials/keys.js';
 import { formatRfc3339 } from '../credentials/time.js';
 import { Xrn } from '../credentials/xrn.js';
-import { action, readGid, readPrivateKey, readText } from './io.js';
+import { openRegistry } from '../registry/open-registry.js';
+import type { IssuedGid } from '../store/registry-store.js';
+import { action, readGid, readPrivateKey, readText, writeOutputFile } from './io.js';
+
+/** A label and its value, aligned as `sfa peer` prints them. */
+const field = (label: string, value: string) => `  ${`${label}:`.padEnd(14)}${value}`;
+
+function describeIssued(g: IssuedGid): string[] {
+  return [
+    `${formatRfc3339(g.issuedAt)} ${g.urn}`,
+    field('sha256', g.fingerprint),
+    field('serial', g.serial),
+    field('valid', `${formatRfc3339(g.notBefore)} to ${formatRfc3339(g.notAfter)}`),
+    field('CA', g.ca ? 'yes' : 'no'),
+    field('key', `${g.keySource} (sha256 ${g.keyFingerprint})`),
+    field('asked by', g.callerUrn),
+    field('caller cert', g.callerFingerprint ?? '-'),
+    field('credential', g.credentialUrn),
+  ];
+}
+
+function issuedJson(g: IssuedGid): Record<string, unknown> {
+  return {
+    issued_at: formatRfc3339(g.issuedAt),
+    hrn: g.hrn,
+    type: g.type,
+    urn: g.urn,
+    fingerprint: g.fingerprint,
+    serial: g.serial,
+    not_before: formatRfc3339(g.notBefore),
+    not_after: formatRfc3339(g.notAfter),
+    ca: g.ca,
+    key_source: g.keySource,
+    key_fingerprint: g.keyFingerprint,
+    caller_urn: g.callerUrn,
+    caller_fingerprint: g.callerFingerprint,
+    credential_urn: g.credentialUrn,
+    certificate: g.certificate,
+  };
+}
 
 export function registerGidCommands(program: Command): void {
-  const gid = program.command('gid').description('show and issue GIDs');
+  const gid = program
+    .command('gid')
+    .description('show and issue GIDs, and list those the registry handed out (CreateGid)');
 
   gid
     .command('show')
@@ -33,6 +76,34 @@ export function registerGidCommands(program: Command): void {
               `${pad}  sha256:   ${c.fingerprint256}\n`,
           );
         }
+      }),
+    );
+
+  gid
+    .command('issued')
+    .description(
+      'list the GIDs the registry handed out with CreateGid: when, for what, the certificate ' +
+        'fingerprint, serial and validity, and who asked (credential owner, TLS certificate)',
+    )
+    .argument('[hrn]', 'only GIDs for this name and the names below it')
+    .option('--dir <dir>', 'data folder (default: $SFA_DIR, else ~/.sfa)')
+    .option('--json', 'print one JSON array (with the certificates)')
+    .action(
+      action((hrn: string | undefined, o: { dir?: string; json?: boolean }) => {
+        if (hrn !== undefined) Xrn.fromHrn(hrn, 'authority'); // says what is wrong with the name
+        const reg = openRegistry(dataDir(o.dir));
+        let issued: IssuedGid[];
+        try {
+          issued = reg.ctx.store.issuedGids(hrn);
+        } finally {
+          reg.close();
+        }
+        if (o.json) {
+          process.stdout.write(JSON.stringify(issued.map(issuedJson), null, 2) + '\n');
+          return;
+        }
+        if (issued.length === 0) process.stderr.write('no GIDs issued by CreateGid\n');
+        for (const g of issued) process.stdout.write(describeIssued(g).join('\n') + '\n');
       }),
     );
 
@@ -106,11 +177,12 @@ export function registerGidCommands(program: Command): void {
           });
           // Only now that the GID is issued: a failure above leaves no stray key file behind.
           if (o.keyOut && newKeyPem) {
-            writeFileSync(o.keyOut, newKeyPem, { mode: 0o600, flag: 'wx' });
+            // Whole or not at all, and never over an existing key.
+            writeFileAtomic(o.keyOut, newKeyPem, { mode: 0o600, exclusive: true });
             process.stderr.write(`wrote new private key ${o.keyOut}\n`);
           }
           if (o.out) {
-            writeFileSync(o.out, g.pem);
+            writeOutputFile(o.out, g.pem);
             process.stderr.write(`wrote ${o.out}: ${g.urn}\n`);
           } else {
             process.stdout.write(g.pem);

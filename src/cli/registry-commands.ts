@@ -17,10 +17,14 @@ import type { RecordRow } from '../store/registry-store.js';
 import { formatRfc3339 } from '../credentials/time.js';
 import { action, collect, readText } from './io.js';
 
-function withRegistry<T>(dir: string | undefined, fn: (ctx: RegistryContext) => T): T {
+/** Run `fn` on the registry of data folder `dir`, closing it when `fn` (or its promise) ends. */
+async function withRegistry<T>(
+  dir: string | undefined,
+  fn: (ctx: RegistryContext) => T | Promise<T>,
+): Promise<T> {
   const reg = openRegistry(dataDir(dir));
   try {
-    return fn(reg.ctx);
+    return await fn(reg.ctx);
   } finally {
     reg.close();
   }
@@ -96,14 +100,13 @@ function recordCommands(
     dirOption(group.command('add').description(`add a ${type}`).argument('<hrn>', `${type} HRN`)),
   ).action(
     action((hrn: string, o: Record<string, unknown> & DirOption) =>
-      withRegistry(o.dir, (ctx) => {
+      withRegistry(o.dir, async (ctx) => {
         const now = new Date();
         const name = hrnOf(hrn, type);
         const { input, after } = toInput(name, o, ctx);
-        ctx.store.transaction(() => {
-          createRecord(ctx, input, now);
-          after?.();
-        });
+        // `after` runs in the record's own insert transaction: the record and its extras, or
+        // neither.
+        await createRecord(ctx, input, now, after);
         const row = ctx.store.get(input.hrn, type)!;
         process.stdout.write(`added ${describe(ctx, row)}\n  ${Xrn.fromHrn(row.hrn, type).urn}\n`);
       }),

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { dataDir, type Ports } from '../config.js';
 import { BadArgs } from '../faults.js';
-import { initAuthority } from '../authority/init-authority.js';
+import { initAuthority, type InitResult } from '../authority/init-authority.js';
 import { startAuthority } from '../server/authority.js';
 import { stderrLogger } from '../server/log.js';
 import { action } from './io.js';
@@ -70,6 +70,17 @@ async function serve(o: ServeFlags): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
+/**
+ * What an init did, one line per file: kept before created, so that "kept keys/ple.pkey" comes
+ * before the GID made on it and nobody reads that a key was replaced when it was not.
+ */
+function report(r: InitResult): void {
+  for (const n of r.notes) process.stdout.write(`note: ${n}\n`);
+  for (const k of r.kept) process.stdout.write(`kept ${k}\n`);
+  for (const c of r.created) process.stdout.write(`created ${c}\n`);
+  for (const u of r.updated) process.stdout.write(`updated ${u}\n`);
+}
+
 export function registerServerCommands(program: Command): void {
   program
     .command('init')
@@ -78,19 +89,19 @@ export function registerServerCommands(program: Command): void {
     .option('--authority <hrn>', 'HRN of the root authority (default: ple)')
     .option('--hostname <host>', 'the name clients use to reach this host (default: localhost)')
     .action(
-      action((o: { dir?: string; authority?: string; hostname?: string }) => {
+      action(async (o: { dir?: string; authority?: string; hostname?: string }) => {
         const dir = dataDir(o.dir);
-        const r = initAuthority({
+        const r = await initAuthority({
           dir,
           authority: o.authority,
           hostname: o.hostname,
           now: new Date(),
         });
-        if (r.created.length === 0)
+        report(r);
+        if (r.created.length === 0 && r.updated.length === 0)
           process.stdout.write(
             `authority '${r.config.authority}' already set up in ${dir}: nothing to do\n`,
           );
-        for (const c of r.created) process.stdout.write(`created ${c}\n`);
       }),
     );
 
@@ -106,13 +117,14 @@ export function registerServerCommands(program: Command): void {
     .action(
       action(async (o: ServeFlags & { authority?: string; hostname?: string }) => {
         const dir = dataDir(o.dir);
-        const r = initAuthority({
-          dir,
-          authority: o.authority,
-          hostname: o.hostname,
-          now: new Date(),
-        });
-        for (const c of r.created) process.stdout.write(`created ${c}\n`);
+        report(
+          await initAuthority({
+            dir,
+            authority: o.authority,
+            hostname: o.hostname,
+            now: new Date(),
+          }),
+        );
         await serve(o);
       }),
     );

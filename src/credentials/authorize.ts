@@ -4,6 +4,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { BadArgs, CredentialMismatch, Forbidden, GeniFault } from '../faults.js';
+import { quote } from '../text.js';
+import { CALL_LIMITS } from '../limits.js';
 import { sameKey } from './keys.js';
 import { canPerform } from './privileges.js';
 import type { CredentialVerifier } from './verifier.js';
@@ -20,26 +22,37 @@ const SFA_TYPES = new Set(['geni_sfa']);
  */
 export function credentialStrings(value: unknown, what = 'credentials'): string[] {
   const list = Array.isArray(value) ? value : [value];
+  if (list.length > CALL_LIMITS.credentials) {
+    throw new BadArgs(
+      `${what} holds ${list.length} credentials; one call may carry at most ${CALL_LIMITS.credentials}: send only the ones this call needs`,
+    );
+  }
   const out: string[] = [];
-  for (const item of list) {
+  list.forEach((item: unknown, i) => {
+    const where = Array.isArray(value) ? `${what}[${i}]` : what;
     if (typeof item === 'string') {
       if (item.trim() !== '' && !/<type>\s*abac\s*<\/type>/.test(item)) out.push(item);
-    } else if (
-      item &&
-      typeof item === 'object' &&
-      !Array.isArray(item) &&
-      !(item instanceof Date)
-    ) {
-      const s = item as Record<string, unknown>;
-      const type = String(s['geni_type'] ?? '').toLowerCase();
-      if (SFA_TYPES.has(type) && typeof s['geni_value'] === 'string') out.push(s['geni_value']);
-    } else {
+      return;
+    }
+    const s = isStruct(item) ? item : undefined;
+    if (!s || typeof s['geni_type'] !== 'string' || typeof s['geni_value'] !== 'string') {
       throw new BadArgs(
-        `${what} must be a credential string, or a list of strings or {geni_type, geni_value} structs`,
+        `${where} must be a credential string or a {geni_type, geni_version, geni_value} struct, not ${quote(item)}`,
       );
     }
-  }
+    if (SFA_TYPES.has(s['geni_type'].toLowerCase())) out.push(s['geni_value']);
+  });
   return out;
+}
+
+function isStruct(v: unknown): v is Record<string, unknown> {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof Date) &&
+    !(v instanceof Uint8Array)
+  );
 }
 
 /**
@@ -51,10 +64,11 @@ export function abacCredentialStrings(value: unknown): string[] {
   const out: string[] = [];
   for (const item of list) {
     if (typeof item === 'string' && /<type>\s*abac\s*<\/type>/.test(item)) out.push(item);
-    else if (item && typeof item === 'object' && !Array.isArray(item)) {
-      const s = item as Record<string, unknown>;
+    else if (isStruct(item)) {
+      const s = item;
       if (
-        String(s['geni_type'] ?? '').toLowerCase() === 'geni_abac' &&
+        typeof s['geni_type'] === 'string' &&
+        s['geni_type'].toLowerCase() === 'geni_abac' &&
         typeof s['geni_value'] === 'string'
       ) {
         out.push(s['geni_value']);

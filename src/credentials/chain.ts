@@ -2,10 +2,11 @@
  * Certificate chains of GIDs: build the path from a GID to a configured trusted root, and check
  * it the way SFA means it.
  *
- * Besides X.509 (every signature, validity at the given time, CA bit on every issuer), SFA adds a
- * namespace rule (gid.py verify_chain): an issuer must be an authority, and may only certify
- * names under its own HRN; a trusted root is trusted only for names under its HRN. So a trusted
- * `plc` root cannot vouch for `ple.inria.alice`, and a user certificate cannot issue anything.
+ * Besides X.509 (every signature, validity at the given time, CA bit and keyCertSign on every
+ * issuer), SFA adds a namespace rule (gid.py verify_chain): an issuer must be an authority, and
+ * may only certify names under its own HRN; a trusted root is trusted only for names under its
+ * HRN. So a trusted `plc` root cannot vouch for `ple.inria.alice`, and neither a user
+ * certificate nor an authority's CA:FALSE GID (CreateGid's) can issue anything.
  *
  * Signatures are checked with node:crypto (OpenSSL). Certificates arrive unordered (a GID's own
  * chain, a credential's KeyInfo); several may share a subject name (a root being rotated), so
@@ -204,9 +205,10 @@ interface Failure {
  *
  * Issuers are looked for among `leaf.chain()`, the GIDs of `pool` (and their chains) and the
  * trusted roots, in any order. Checked: every signature on the path, the validity of every
- * certificate at `now`, CA:TRUE on every issuer, SFA's namespace rule (every issuer is an
- * authority whose HRN is a prefix of its subject's), and that the path ends at a configured
- * root (the same certificate, not just the same name) that is an authority over the leaf.
+ * certificate at `now`, CA:TRUE (and keyCertSign when keyUsage is present) on every issuer,
+ * SFA's namespace rule (every issuer is an authority whose HRN is a prefix of its subject's),
+ * and that the path ends at a configured root (the same certificate, not just the same name)
+ * that is an authority over the leaf.
  *
  * @throws CredentialExpired when a certificate of the path is outside its validity period.
  * @throws CredentialSignerUntrusted for anything else: no path to a trusted root, a bad
@@ -283,6 +285,14 @@ function extend(s: Search, path: Gid[]): Gid[] {
     );
   }
   if (best) throw best.error;
+  // No candidate at all: OpenSSL's match also drops an issuer whose keyUsage forbids signing
+  // certificates. When the named issuer is there and its signature is good, say what is wrong
+  // with it rather than that it is missing.
+  for (const named of s.pool) {
+    if (onPath.has(named.fingerprint256) || !named.subjectDer.equals(cert.issuerDer)) continue;
+    if (++s.attempts > MAX_ATTEMPTS) break;
+    if (signatureMatches(cert, named)) checkIssuer(cert, named);
+  }
   throw new CredentialSignerUntrusted(
     `the issuer of ${cert.label} (${cert.issuerDN}) is neither in the chain nor a trusted root`,
   );
@@ -315,11 +325,16 @@ function checkSignature(cert: Gid, issuer: Gid, cache: VerifiedCertCache | undef
   cache?.add(cert, issuer);
 }
 
-/** An issuer must be a CA and an SFA authority over the name it certifies. */
+/**
+ * An issuer must be a CA (CA:TRUE and, when keyUsage is present, keyCertSign) and an SFA
+ * authority over the name it certifies. The namespace rule alone is not enough: CreateGid hands
+ * out GIDs for an authority's own name on a key of the caller's choice, and only their CA:FALSE
+ * keeps them from issuing GIDs for every name under it.
+ */
 function checkIssuer(cert: Gid, issuer: Gid): void {
-  if (!issuer.isCA) {
+  if (!issuer.mayIssue) {
     throw new CredentialSignerUntrusted(
-      `${issuer.label} is not a CA (basicConstraints CA:FALSE) and cannot issue ${cert.label}`,
+      `${issuer.label} ${whyNotIssuer(issuer)} and cannot issue ${cert.label}`,
     );
   }
   if (!isAuthorityType(issuer.type)) {
@@ -335,6 +350,16 @@ function checkIssuer(cert: Gid, issuer: Gid): void {
       `namespace violation: ${issuer.urn} may only certify names under ${issuer.hrn}, not ${cert.urn}`,
     );
   }
+}
+
+/**
+ * Why `gid` may not sign certificates (see {@link Gid.mayIssue}), for messages: its keyUsage
+ * (which OpenSSL, and so node's `isCA`, also counts) or its basicConstraints.
+ */
+export function whyNotIssuer(gid: Gid): string {
+  return gid.keyUsage !== undefined && !gid.keyUsage.includes('keyCertSign')
+    ? 'may not sign certificates (its keyUsage lacks keyCertSign)'
+    : 'is not a CA (basicConstraints CA:FALSE)';
 }
 
 /** A trusted root is trusted only as an authority, and only for names under its own HRN. */

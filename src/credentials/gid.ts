@@ -52,7 +52,22 @@ interface DerFields {
   notAfter: Date;
   ski: string | undefined;
   aki: string | undefined;
+  keyUsage: readonly KeyUsage[] | undefined;
 }
+
+/** The keyUsage bits (RFC 5280 4.2.1.3), in bit order. */
+const KEY_USAGE_BITS = [
+  'digitalSignature',
+  'nonRepudiation',
+  'keyEncipherment',
+  'dataEncipherment',
+  'keyAgreement',
+  'keyCertSign',
+  'cRLSign',
+  'encipherOnly',
+  'decipherOnly',
+] as const;
+export type KeyUsage = (typeof KEY_USAGE_BITS)[number];
 
 /** An SFA GID: one certificate and, when the text carried it, its issuer chain. */
 export class Gid {
@@ -80,11 +95,16 @@ export class Gid {
   readonly serial: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
-  /** basicConstraints CA:TRUE. */
+  /**
+   * Usable as a CA, as OpenSSL judges it (X509_check_ca): basicConstraints CA:TRUE and, when
+   * keyUsage is present, keyCertSign.
+   */
   readonly isCA: boolean;
   /** subjectKeyIdentifier and authorityKeyIdentifier keyIdentifier, lowercase hex, if present. */
   readonly ski: string | undefined;
   readonly aki: string | undefined;
+  /** The keyUsage bits that are set; undefined when the certificate has no keyUsage extension. */
+  readonly keyUsage: readonly KeyUsage[] | undefined;
 
   private constructor(x509: X509Certificate, parent: Gid | undefined) {
     this.x509 = x509;
@@ -96,6 +116,7 @@ export class Gid {
     this.notAfter = der.notAfter;
     this.ski = der.ski;
     this.aki = der.aki;
+    this.keyUsage = der.keyUsage;
     this.subjectDN = dnText(x509.subject);
     this.issuerDN = dnText(x509.issuer);
     this.subjectCN = dnAttribute(x509.subject, 'CN') ?? '';
@@ -246,6 +267,16 @@ export class Gid {
   /** SHA-256 of the DER, as node prints it (`AB:CD:...`). */
   get fingerprint256(): string {
     return this.x509.fingerprint256;
+  }
+
+  /**
+   * May this certificate sign certificates (and, for an authority, credentials)? CA:TRUE and,
+   * when keyUsage is present, keyCertSign. The Python SFA writes no keyUsage at all, so its
+   * absence does not forbid it (RFC 5280: no keyUsage means no restriction). Checked here from
+   * our own reading of keyUsage too, so as not to depend on how node reports `isCA`.
+   */
+  get mayIssue(): boolean {
+    return this.isCA && (this.keyUsage === undefined || this.keyUsage.includes('keyCertSign'));
   }
 
   /** True when subject and issuer names are the same (a root, or a cross-signed copy of one). */
@@ -547,6 +578,7 @@ function readDerFields(x509: X509Certificate): DerFields {
     throw new BadArgs(`certificate ${dnText(x509.subject)} is not a well-formed X.509 certificate`);
   let ski: string | undefined;
   let aki: string | undefined;
+  let keyUsage: KeyUsage[] | undefined;
   const extWrapper = t.find((n) => n.tagClass === asn1.Class.CONTEXT_SPECIFIC && n.type === 3);
   const exts = extWrapper ? children(children(extWrapper)[0] ?? extWrapper) : [];
   for (const ext of exts) {
@@ -563,6 +595,10 @@ function readDerFields(x509: X509Certificate): DerFields {
       );
       if (keyId && typeof keyId.value === 'string')
         aki = Buffer.from(keyId.value, 'binary').toString('hex');
+    } else if (id === OID.keyUsage) {
+      // A repeated keyUsage (invalid DER certificate) only ever narrows what the key may do.
+      const bits = readKeyUsage(Buffer.from(value.value, 'binary'));
+      keyUsage = keyUsage ? keyUsage.filter((u) => bits.includes(u)) : bits;
     }
   }
   return {
@@ -572,7 +608,25 @@ function readDerFields(x509: X509Certificate): DerFields {
     notAfter: readTime(na),
     ski,
     aki,
+    keyUsage,
   };
+}
+
+/**
+ * The set bits of a keyUsage BIT STRING (its DER: unused-bits count, then the bits, MSB first).
+ * An unreadable one reads as no usage at all: it then restricts the key to nothing (fail closed)
+ * instead of making the whole certificate unreadable.
+ */
+function readKeyUsage(der: Buffer): KeyUsage[] {
+  let bits: Asn1;
+  try {
+    bits = fromDer(der);
+  } catch {
+    return [];
+  }
+  if (bits.type !== asn1.Type.BITSTRING || typeof bits.value !== 'string') return [];
+  const bytes = Buffer.from(bits.value, 'binary').subarray(1);
+  return KEY_USAGE_BITS.filter((_, i) => ((bytes[i >> 3] ?? 0) & (0x80 >> (i & 7))) !== 0);
 }
 
 function readTime(node: Asn1): Date {

@@ -9,9 +9,11 @@ import {
   createHash,
   createPrivateKey,
   createPublicKey,
+  generateKeyPair as generateKeyPairCallback,
   generateKeyPairSync,
   KeyObject,
   type JsonWebKey,
+  type RSAKeyPairOptions,
 } from 'node:crypto';
 import { BadArgs } from '../faults.js';
 
@@ -28,15 +30,33 @@ export interface GeneratedKeyPair {
   publicKeyPem: string;
 }
 
-/** Generate a fresh RSA 2048 key pair (exponent 65537). */
+const RSA_OPTIONS: RSAKeyPairOptions<'pem', 'pem'> = {
+  modulusLength: 2048,
+  publicExponent: 0x10001,
+  privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+};
+
+/**
+ * Generate a fresh RSA 2048 key pair (exponent 65537), blocking the caller (~50–500 ms): for
+ * command-line tools only. Servers use {@link generateKeyPairAsync}.
+ */
 export function generateKeyPair(): GeneratedKeyPair {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    publicExponent: 0x10001,
-    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-  });
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', RSA_OPTIONS);
   return { privateKeyPem: privateKey, publicKeyPem: publicKey };
+}
+
+/**
+ * The same, on libuv's thread pool: the event loop keeps serving other calls while the primes
+ * are searched for.
+ */
+export function generateKeyPairAsync(): Promise<GeneratedKeyPair> {
+  return new Promise((resolve, reject) => {
+    generateKeyPairCallback('rsa', RSA_OPTIONS, (err, publicKey, privateKey) => {
+      if (err) reject(err);
+      else resolve({ privateKeyPem: privateKey, publicKeyPem: publicKey });
+    });
+  });
 }
 
 /**

@@ -15,7 +15,7 @@ import {
   GeniFault,
 } from '../faults.js';
 import type { VerifiedCertCache, TrustStore } from './chain.js';
-import { verifyChain } from './chain.js';
+import { verifyChain, whyNotIssuer } from './chain.js';
 import { readCredentialElement, type CredentialBody } from './credential.js';
 import { Gid } from './gid.js';
 import { sameKey } from './keys.js';
@@ -309,7 +309,7 @@ function verifyGid(gid: Gid, role: string, link: ChainLink, opts: VerifyOptions)
 
 /**
  * The oldest credential of the chain must be signed by an authority over its target: the
- * target's own authority or one above it (SFA's verify_issuer).
+ * target's own authority or one above it (SFA's verify_issuer), with its CA certificate.
  */
 function checkRootSigner(link: ChainLink): void {
   const signer = link.signer!;
@@ -318,6 +318,14 @@ function checkRootSigner(link: ChainLink): void {
   if (!signerIsAuthority || !isHrnPrefix(signer.hrn, target.hrn)) {
     throw new CredentialSignerUntrusted(
       `credential ${link.refid} for ${target.urn} is signed by ${signer.urn}, which is not an authority over it`,
+    );
+  }
+  // An authority's name on a CA:FALSE certificate is not the authority: the registry hands such
+  // GIDs out (CreateGid) on any key the caller chooses. Only the CA certificate the authority
+  // issues under speaks for it, here exactly as in a certificate chain (chain.ts).
+  if (!signer.mayIssue) {
+    throw new CredentialSignerUntrusted(
+      `credential ${link.refid} for ${target.urn} is signed with a certificate of ${signer.urn} that ${whyNotIssuer(signer)}: an authority signs credentials with its CA certificate`,
     );
   }
 }

@@ -3,6 +3,10 @@
  * each runs. The transport calls {@link callRegistry}; faults it throws become XML-RPC faults.
  */
 import { BadArgs, Unsupported } from '../faults.js';
+import { credentialStrings } from '../credentials/authorize.js';
+import { quote } from '../text.js';
+import { readName, readNames, readType } from './common.js';
+import { checkArguments, type ArgumentShapes } from '../xmlrpc/arguments.js';
 import type { XmlRpcValue } from '../xmlrpc/value.js';
 import type { Call, RegistryContext } from './context.js';
 import { createGid } from './create-gid.js';
@@ -96,17 +100,38 @@ export function callRegistry(
   ctx.trustSource.refresh(call.now);
   const spec = Object.hasOwn(METHODS, method) ? METHODS[method] : undefined;
   if (!spec) throw new Unsupported(`Invalid method ${method} for interface registry`);
-  if (params.length < spec.required || params.length > spec.args.length) {
-    const range =
-      spec.required === spec.args.length
-        ? `${spec.required}`
-        : `${spec.required}-${spec.args.length}`;
-    throw new BadArgs(
-      `Expected ${range} arguments (${spec.args.join(', ')}), got ${params.length}`,
-    );
-  }
+  checkArguments(spec, params, ARGUMENT_SHAPES);
   return spec.run(ctx, call, params);
 }
+
+const isStructValue = (v: XmlRpcValue): boolean =>
+  typeof v === 'object' &&
+  v !== null &&
+  !Array.isArray(v) &&
+  !(v instanceof Date) &&
+  !Buffer.isBuffer(v);
+
+/**
+ * The shape of each argument, checked for every call before any credential or record is looked
+ * at, so that a wrong type is BADARGS naming the argument whatever the method checks first.
+ */
+const ARGUMENT_SHAPES: ArgumentShapes = {
+  credentials: (v) => credentialStrings(v),
+  xrns: (v) => readNames(v),
+  xrn: (v) => readName(v),
+  type: (v) => readType(v),
+  record: (v) => {
+    if (!isStructValue(v)) throw new BadArgs(`record must be a struct, not ${quote(v)}`);
+  },
+  options: (v) => {
+    if (v !== null && v !== '' && !isStructValue(v))
+      throw new BadArgs(`options must be a struct, not ${quote(v)}`);
+  },
+  cert: (v) => {
+    if (v !== null && typeof v !== 'string')
+      throw new BadArgs(`cert must be a PEM certificate string, not ${quote(v)}`);
+  },
+};
 
 /** The registry's methods, for GetVersion-like listings and tests. */
 export const REGISTRY_METHODS = Object.keys(METHODS);

@@ -4,12 +4,13 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { BadArgs, Forbidden, SearchFailed } from '../faults.js';
+import { CALL_LIMITS } from '../limits.js';
 import { GID_LIFETIME_DAYS } from '../authority/keystore.js';
 import type { Gid } from '../credentials/gid.js';
 import { issueGid } from '../credentials/gid.js';
 import { authorize, credentialStrings } from '../credentials/authorize.js';
 import { issueCredential } from '../credentials/issue-credential.js';
-import { generateKeyPair } from '../credentials/keys.js';
+import { generateKeyPairAsync } from '../credentials/keys.js';
 import type { Privilege } from '../credentials/privileges.js';
 import type { VerifiedCredential } from '../credentials/verify-credential.js';
 import { isAuthorityType, isHrnPrefix, isUrn, Xrn } from '../credentials/xrn.js';
@@ -56,6 +57,11 @@ export function readName(
 /** A list of names: a string or a list of strings. */
 export function readNames(value: XmlRpcValue | undefined, what = 'xrns'): string[] {
   if (typeof value === 'string') return [value];
+  if (Array.isArray(value) && value.length > CALL_LIMITS.names) {
+    throw new BadArgs(
+      `${what} lists ${value.length} names; one call may name at most ${CALL_LIMITS.names}: split the call`,
+    );
+  }
   if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string')) {
     return value as string[];
   }
@@ -94,18 +100,25 @@ export function requireTargetCovers(cred: VerifiedCredential, hrn: string, type:
 
 /**
  * Issue a GID for `hrn` of `type`, signed by its authority (the nearest local one), on
- * `publicKey`; without a key, on a fresh key pair whose private half is discarded.
+ * `publicKey`; without a key, on a fresh key pair whose private half is discarded (generated on
+ * the thread pool: the event loop keeps serving other calls meanwhile).
+ *
+ * The GID is never a CA, whatever the type: an authority's CA certificate is made once, with
+ * the authority's own key, by the keystore (`sfa authority add`, Register). Here the key may be
+ * anyone's (CreateGid takes the caller's), and a CA:TRUE GID for `ple.inria` on it would let its
+ * holder issue GIDs and credentials for every name under `ple.inria`, for years.
  */
-export function issueRecordGid(
+export async function issueRecordGid(
   ctx: RegistryContext,
   hrn: string,
   type: string,
   now: Date,
   publicKey?: KeyObject,
   email?: string,
-): Gid {
+): Promise<Gid> {
   const signer = ctx.keys.signerFor(hrn);
-  const subjectPublicKey = publicKey ?? createPublicKey(generateKeyPair().publicKeyPem);
+  const subjectPublicKey =
+    publicKey ?? createPublicKey((await generateKeyPairAsync()).publicKeyPem);
   return issueGid({
     urn: Xrn.fromHrn(hrn, type).urn,
     subjectPublicKey,
@@ -114,6 +127,7 @@ export function issueRecordGid(
     email: email || undefined,
     notBefore: now,
     lifetimeDays: GID_LIFETIME_DAYS,
+    isCA: false,
   });
 }
 

@@ -23,12 +23,12 @@ import { readRecordInput, type RecordInput } from './records.js';
  * - authority: a new key pair kept in the data folder; the GID is a CA signed by its parent.
  * - slice, node: a GID on a fresh key pair.
  */
-export function register(
+export async function register(
   ctx: RegistryContext,
   call: Call,
   record: XmlRpcValue,
   creds: XmlRpcValue,
-): string {
+): Promise<string> {
   const cred = authorizeCall(ctx, call, creds, 'register');
   const input = readRecordInput(record);
   const parent = hrnAuthority(input.hrn);
@@ -44,8 +44,18 @@ export function register(
 /**
  * Create a record (and its GID, and for an authority its key) once the caller is authorized:
  * Register and the operator's `sfa … add` commands both end here. Returns the GID (PEM).
+ *
+ * The key and the GID are made first, off the event loop, then the record is inserted in one
+ * write transaction, with `alsoInTransaction` (the operator's extras, e.g. `--pi-of`): all of
+ * it or none. A storage failure (a full disk) throws the file system's or SQLite's error, which
+ * the transports answer as DBERROR (storage-fault.ts); no half-written key is left.
  */
-export function createRecord(ctx: RegistryContext, input: RecordInput, now: Date): string {
+export async function createRecord(
+  ctx: RegistryContext,
+  input: RecordInput,
+  now: Date,
+  alsoInTransaction?: () => void,
+): Promise<string> {
   const parent = hrnAuthority(input.hrn);
   if (parent === '')
     throw new BadArgs(
@@ -77,13 +87,17 @@ export function createRecord(ctx: RegistryContext, input: RecordInput, now: Date
     // An authority's key lives in the data folder; one left by an interrupted Register is reused.
     const identity = ctx.keys.has(input.hrn)
       ? ctx.keys.get(input.hrn)
-      : ctx.keys.create(input.hrn, now, ctx.keys.signerFor(input.hrn));
+      : await ctx.keys.create(input.hrn, now, ctx.keys.signerFor(input.hrn));
     gidPem = identity.gid.pem;
   } else {
-    gidPem = issueRecordGid(ctx, input.hrn, input.type, now, userKey, input.email).pem;
+    gidPem = (await issueRecordGid(ctx, input.hrn, input.type, now, userKey, input.email)).pem;
   }
 
   ctx.store.transaction(() => {
+    // Checked again under the write lock: the key generation above let other calls run.
+    if (!ctx.store.get(parent, 'authority')) {
+      throw new SearchFailed(`Missing authority: ${parent} was removed meanwhile`);
+    }
     const row = ctx.store.insert(
       {
         hrn: input.hrn,
@@ -101,6 +115,7 @@ export function createRecord(ctx: RegistryContext, input: RecordInput, now: Date
     if (keys.length > 0) ctx.store.setKeys(row.id, keys);
     if (researchers.length > 0) ctx.store.setResearchers(row.id, researchers);
     if (pis.length > 0) ctx.store.setPis(row.id, pis);
+    alsoInTransaction?.();
   });
   return gidPem;
 }

@@ -13,12 +13,12 @@ import { readRecordInput } from './records.js';
  * present replace the stored ones: a slice's researchers, an authority's PIs and name, a user's
  * e-mail and keys. A new first key re-issues the user's GID on it (with a new uuid).
  */
-export function update(
+export async function update(
   ctx: RegistryContext,
   call: Call,
   record: XmlRpcValue,
   creds: XmlRpcValue,
-): number {
+): Promise<number> {
   const cred = authorizeCall(ctx, call, creds, 'update');
   const input = readRecordInput(record);
   const row = findRecord(ctx, input.hrn, input.type);
@@ -38,13 +38,15 @@ export function update(
   if (keys) {
     const key = loadPublicKey(keys[0]!);
     if (!sameKey(key, Gid.fromPem(row.gid).publicKey)) {
-      gid = issueRecordGid(
-        ctx,
-        row.hrn,
-        'user',
-        call.now,
-        key,
-        input.email ?? row.email ?? undefined,
+      gid = (
+        await issueRecordGid(
+          ctx,
+          row.hrn,
+          'user',
+          call.now,
+          key,
+          input.email ?? row.email ?? undefined,
+        )
       ).pem;
     }
   }

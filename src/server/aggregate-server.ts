@@ -5,10 +5,13 @@
 import type { Server } from 'node:https';
 import { callAggregate } from '../aggregate/api.js';
 import type { AmContext } from '../aggregate/context.js';
+import type { ConnectionLimits } from '../xmlrpc/connection-guard.js';
 import { createXmlRpcServer } from '../xmlrpc/server.js';
 import { callLine, callerLabel, type Logger } from './log.js';
 
 export interface AggregateServerOptions {
+  /** Bounds on connections (sfa.json `connections`). */
+  connections?: Partial<ConnectionLimits>;
   ctx: AmContext;
   log: Logger;
   clock?: () => Date;
@@ -23,6 +26,7 @@ export function createAggregateServer(opts: AggregateServerOptions): Server {
     key: ctx.identity.key.export({ type: 'pkcs1', format: 'pem' }).toString(),
     cert: ctx.identity.gid.pem,
     log,
+    connections: opts.connections,
     handler: ({ method, params, peer, path }) => {
       const started = performance.now();
       const now = clock();

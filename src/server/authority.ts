@@ -87,7 +87,12 @@ export async function startAuthority(opts: StartOptions): Promise<RunningAuthori
     registry.close();
   };
   try {
-    const registryServer = createRegistryServer({ ctx: registry.ctx, log: opts.log, clock });
+    const registryServer = createRegistryServer({
+      ctx: registry.ctx,
+      log: opts.log,
+      clock,
+      connections: config.connections,
+    });
     servers.push(registryServer);
     const registryPort = await listen(registryServer, ports.registry, host);
     const shown = host === '0.0.0.0' || host === '::' ? config.hostname : host;
@@ -111,6 +116,7 @@ export async function startAuthority(opts: StartOptions): Promise<RunningAuthori
       log: opts.log,
       clock,
       beforeCall: refreshTrust,
+      connections: config.connections,
     });
     servers.push(amServer);
     const amPort = await listen(amServer, ports.aggregate, host);
@@ -140,6 +146,7 @@ export async function startAuthority(opts: StartOptions): Promise<RunningAuthori
       log: opts.log,
       clock,
       beforeCall: refreshTrust,
+      connections: config.connections,
     });
     servers.push(smServer);
     const smPort = await listen(smServer, ports.slicemgr, host);

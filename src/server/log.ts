@@ -3,6 +3,10 @@
  */
 import { Gid } from '../credentials/gid.js';
 import { formatRfc3339 } from '../credentials/time.js';
+import { logText } from '../text.js';
+
+/** Longest message quoted in a log line. */
+export const MAX_LOGGED_MESSAGE = 500;
 
 export type Logger = (line: string) => void;
 
@@ -28,6 +32,8 @@ export function callLine(opts: {
   ms: number;
   message?: string;
 }): string {
-  const tail = opts.message ? ` ${JSON.stringify(opts.message)}` : '';
-  return `${formatRfc3339(opts.now)} ${opts.iface} ${opts.method} caller=${opts.caller} code=${opts.code} ${opts.ms.toFixed(1)}ms${tail}`;
+  // The method name, the caller's certificate subject and the message come from outside: each
+  // stays on this line and within its bound, whatever the caller put in it.
+  const tail = opts.message ? ` "${logText(opts.message, MAX_LOGGED_MESSAGE)}"` : '';
+  return `${formatRfc3339(opts.now)} ${opts.iface} ${logText(opts.method, 80)} caller=${logText(opts.caller)} code=${opts.code} ${opts.ms.toFixed(1)}ms${tail}`;
 }

@@ -5,12 +5,17 @@
 import type { Server } from 'node:https';
 import { isGeniFault } from '../faults.js';
 import { callRegistry } from '../registry/api.js';
+import { storageFault } from '../store/storage-fault.js';
+import { logText } from '../text.js';
 import type { RegistryContext } from '../registry/context.js';
 import { XmlRpcFault } from '../xmlrpc/errors.js';
+import type { ConnectionLimits } from '../xmlrpc/connection-guard.js';
 import { createXmlRpcServer } from '../xmlrpc/server.js';
 import { callLine, callerLabel, type Logger } from './log.js';
 
 export interface RegistryServerOptions {
+  /** Bounds on connections (sfa.json `connections`). */
+  connections?: Partial<ConnectionLimits>;
   ctx: RegistryContext;
   log: Logger;
   /** The clock; tests pass a fixed one. */
@@ -25,6 +30,7 @@ export function createRegistryServer(opts: RegistryServerOptions): Server {
     key: identity.key.export({ type: 'pkcs1', format: 'pem' }).toString(),
     cert: identity.gid.pem,
     log,
+    connections: opts.connections,
     handler: async ({ method, params, peer }) => {
       const started = performance.now();
       const now = clock();
@@ -52,10 +58,13 @@ export function createRegistryServer(opts: RegistryServerOptions): Server {
         line(0);
         return value;
       } catch (e) {
-        if (!isGeniFault(e)) throw e; // the transport logs it and answers a generic fault
-        line(e.geniCode, e.message);
+        const fault = isGeniFault(e) ? e : storageFault(e);
+        if (!fault) throw e; // the transport logs it and answers a generic fault
+        if (fault !== e)
+          log(`registry ${logText(method, 80)}: ${logText((e as Error).message, 500)}`);
+        line(fault.geniCode, fault.message);
         // SFA's form: the method name before the message (": Resolve: Record not found: …").
-        throw new XmlRpcFault(e.geniCode, `: ${method}: ${e.message}`);
+        throw new XmlRpcFault(fault.geniCode, `: ${method}: ${fault.message}`);
       }
     },
   });

@@ -4,6 +4,7 @@
  */
 import type { Server } from 'node:https';
 import { callSliceManager, type SmContext } from '../slicemgr/slice-manager.js';
+import type { ConnectionLimits } from '../xmlrpc/connection-guard.js';
 import { createXmlRpcServer } from '../xmlrpc/server.js';
 import { callLine, callerLabel, type Logger } from './log.js';
 
@@ -12,6 +13,7 @@ export function createSliceManagerServer(opts: {
   log: Logger;
   clock?: () => Date;
   beforeCall?: (now: Date) => void;
+  connections?: Partial<ConnectionLimits>;
 }): Server {
   const { ctx, log } = opts;
   const clock = opts.clock ?? (() => new Date());
@@ -19,6 +21,7 @@ export function createSliceManagerServer(opts: {
     key: ctx.identity.key.export({ type: 'pkcs1', format: 'pem' }).toString(),
     cert: ctx.identity.gid.pem,
     log,
+    connections: opts.connections,
     handler: async ({ method, params, peer }) => {
       const started = performance.now();
       const now = clock();
@@ -33,6 +36,7 @@ export function createSliceManagerServer(opts: {
         },
         method,
         params,
+        log,
       );
       log(
         callLine({

@@ -7,6 +7,7 @@
  */
 import { hostname } from 'node:os';
 import { deflateSync } from 'node:zlib';
+import { logText, quote } from '../text.js';
 import { BadArgs, GeniFault, ServerError, Unsupported } from '../faults.js';
 import type { AuthorityIdentity } from '../authority/keystore.js';
 import type { TrustStore } from '../credentials/chain.js';
@@ -17,6 +18,7 @@ import { rspecVersions, matchRspecVersion } from '../rspec/version.js';
 import { CODE_TAG, CODE_URL } from '../registry/get-version.js';
 import type { XmlRpcStruct, XmlRpcValue, XmlRpcWritable } from '../xmlrpc/value.js';
 import { authorizeAm, type AmCaller } from '../aggregate/authorize-am.js';
+import { checkV3Signature } from '../aggregate/api.js';
 import { amFailure, amSuccess } from '../aggregate/envelope.js';
 import { readOptions, type AmOptions } from '../aggregate/options.js';
 import { readSliceUrn, readUrns } from '../aggregate/v3/common.js';
@@ -56,6 +58,16 @@ function aggregateUrn(a: Aggregate): string {
   return Xrn.fromHrn(a.hrn, 'authority+am').urn;
 }
 
+/** The authorities a relayed call has passed through: a list of HRNs, or none. */
+function readRelayedBy(options: XmlRpcStruct): string[] {
+  const v = options[RELAYED_BY];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || !v.every((h) => typeof h === 'string')) {
+    throw new BadArgs(`option ${RELAYED_BY} must be a list of authority HRNs, not ${quote(v)}`);
+  }
+  return v as string[];
+}
+
 /** The aggregates a call may go to: never back to the caller's own authority or a relayer. */
 function targets(
   ctx: SmContext,
@@ -63,9 +75,7 @@ function targets(
   options: XmlRpcStruct,
   only?: ReadonlySet<string>,
 ): Aggregate[] {
-  const relayedBy = Array.isArray(options[RELAYED_BY])
-    ? (options[RELAYED_BY] as string[]).map((h) => String(h).toLowerCase())
-    : [];
+  const relayedBy = readRelayedBy(options).map((h) => h.toLowerCase());
   if (relayedBy.includes(ctx.authority.toLowerCase())) {
     throw new BadArgs(`relay loop: this call has already passed through ${ctx.authority}`);
   }
@@ -84,7 +94,7 @@ function targets(
     .filter((a) => !only || only.has(a.hrn.toLowerCase()));
 }
 function optionsOut(ctx: SmContext, raw: XmlRpcStruct): XmlRpcStruct {
-  const relayedBy = Array.isArray(raw[RELAYED_BY]) ? (raw[RELAYED_BY] as XmlRpcValue[]) : [];
+  const relayedBy = readRelayedBy(raw);
   // The caller's own speaks-for and call_id are ours to honour, not the aggregates'.
   const rest: XmlRpcStruct = { ...raw };
   delete rest['geni_speaking_for'];
@@ -106,54 +116,40 @@ export async function callSliceManager(
   caller: AmCaller,
   method: string,
   params: XmlRpcValue[],
+  log: (line: string) => void,
 ): Promise<Answer> {
   try {
-    const raw =
-      (params.find(
-        (p, i) => i === optionsIndex(method) && p && typeof p === 'object' && !Array.isArray(p),
-      ) as XmlRpcStruct | undefined) ?? {};
+    const spec = checkV3Signature(method, params);
+    const raw = spec.options === undefined ? undefined : params[spec.options];
     const options = readOptions(raw);
+    const rawOptions: XmlRpcStruct = (raw ?? {}) as XmlRpcStruct; // a struct: readOptions checked
     switch (method) {
       case 'GetVersion':
         return ok(getVersion(ctx));
       case 'ListResources':
-        return await listResources(ctx, caller, params[0]!, options, raw);
+        return await listResources(ctx, caller, params[0]!, options, rawOptions);
       case 'Describe':
       case 'Provision':
       case 'Status':
       case 'Delete':
       case 'Renew':
       case 'PerformOperationalAction':
-        return await sliceCall(ctx, caller, method, params, options, raw);
-      case 'Allocate':
-        return await allocate(ctx, caller, params, options, raw);
       case 'Shutdown':
-        return await sliceCall(ctx, caller, method, params, options, raw);
+        return await sliceCall(ctx, caller, method, params, options, rawOptions);
+      case 'Allocate':
+        return await allocate(ctx, caller, params, options, rawOptions);
       default:
         throw new Unsupported(`${method} is not a method of the slice manager (GENI AM API v3)`);
     }
   } catch (e) {
     if (e instanceof GeniFault)
       return { answer: amFailure(3, method, e), code: e.geniCode, message: e.message };
-    const fault = new ServerError(`internal error: ${(e as Error).message}`);
+    log(`slicemgr ${logText(method, 80)}: internal error: ${(e as Error).stack ?? String(e)}`);
+    const fault = new ServerError(
+      'internal error; the operator can find the details in the slice manager log',
+    );
     return { answer: amFailure(3, method, fault), code: fault.geniCode, message: fault.message };
   }
-}
-
-function optionsIndex(method: string): number {
-  return (
-    {
-      ListResources: 1,
-      Describe: 2,
-      Allocate: 3,
-      Provision: 2,
-      Status: 2,
-      Delete: 2,
-      Renew: 3,
-      PerformOperationalAction: 3,
-      Shutdown: 2,
-    }[method] ?? -1
-  );
 }
 
 function ok(value: XmlRpcValue, extra: XmlRpcStruct = {}): Answer {

@@ -6,8 +6,18 @@
  * other instead of failing), and `BEGIN IMMEDIATE` for writes (the write lock is taken up
  * front, so a transaction never has to upgrade a read lock, which SQLite can only refuse).
  */
+import {
+  accessSync,
+  chmodSync,
+  closeSync,
+  constants as fsConstants,
+  openSync,
+  statSync,
+} from 'node:fs';
+import { dirname } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
+import { storageCause } from './storage-fault.js';
 
 export type { Database } from 'better-sqlite3';
 
@@ -37,7 +47,14 @@ export class SchemaVersionError extends Error {
  * needs: WAL, `synchronous = FULL`, foreign keys, a busy timeout. Runs no migrations.
  */
 export function openDatabase(path: string): Database {
-  const db = new Sqlite(path);
+  const onDisk = path !== '' && path !== ':memory:' && !path.startsWith('file:');
+  if (onDisk) keepPrivate(path);
+  let db: Database;
+  try {
+    db = new Sqlite(path);
+  } catch (e) {
+    throw openFailure(path, e);
+  }
   try {
     // First, so that the journal-mode switch below also waits for a concurrent opener.
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -52,11 +69,98 @@ export function openDatabase(path: string): Database {
     db.pragma('synchronous = FULL');
     // Per connection and off by default in SQLite: cascades and references depend on it.
     db.pragma('foreign_keys = ON');
+    // The -wal and -shm files exist now; SQLite made them with the database's mode, but ones
+    // left by an older version may still be world-readable.
+    if (onDisk) keepPrivate(path);
     return db;
   } catch (e) {
     db.close();
-    throw e;
+    throw openFailure(path, e);
   }
+}
+
+/** The database and its -wal and -shm hold every record: only their owner may read them. */
+const DATABASE_MODE = 0o600;
+
+/**
+ * Create the database file with mode 0600 if it does not exist (SQLite would make it 0644 less
+ * the umask, world-readable in a data folder made 0755), and narrow the mode of the database,
+ * -wal and -shm files that exist. Files of another user (EPERM) or on a read-only file system
+ * are left alone: opening then fails, or not, for reasons of its own.
+ */
+function keepPrivate(path: string): void {
+  try {
+    closeSync(openSync(path, 'wx', DATABASE_MODE));
+  } catch {
+    // EEXIST (the usual case), or a folder we cannot write: SQLite's open says which.
+  }
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      const st = statSync(file, { throwIfNoEntry: false });
+      if (st && (st.mode & 0o777) !== DATABASE_MODE) chmodSync(file, DATABASE_MODE);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EPERM' && code !== 'EROFS' && code !== 'ENOENT') throw e;
+    }
+  }
+}
+
+/** SQLite result codes that mean the file could not be opened or written. */
+const OPEN_FAILURES = /^SQLITE_(CANTOPEN|READONLY|IOERR|PERM|FULL|NOTADB|CORRUPT|AUTH)/;
+
+/** The database at `path` could not be opened: the message names the file and the cause. */
+export class DatabaseOpenError extends Error {
+  constructor(
+    message: string,
+    /** The cause's errno (EROFS, EACCES, ENOENT) when found, else SQLite's result code. */
+    readonly code: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'DatabaseOpenError';
+  }
+}
+
+/**
+ * SQLite says only "unable to open database file": find out why (no folder, a read-only file
+ * system, no permission) and say it with the path. Other errors are returned as they are.
+ */
+function openFailure(path: string, e: unknown): unknown {
+  const sqliteCode = (e as { code?: unknown } | null)?.code;
+  if (typeof sqliteCode !== 'string' || !OPEN_FAILURES.test(sqliteCode)) return e;
+  const found = diagnose(path);
+  const why = found?.why ?? storageCause(e) ?? 'see the SQLite error';
+  return new DatabaseOpenError(
+    `cannot open the database ${path}: ${why} (SQLite: ${(e as Error).message})`,
+    found?.code ?? sqliteCode,
+    { cause: e },
+  );
+}
+
+function diagnose(path: string): { why: string; code: string } | undefined {
+  const folder = dirname(path);
+  const problem = (file: string, mode: number) => {
+    try {
+      accessSync(file, mode);
+      return undefined;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code ?? 'EIO';
+    }
+  };
+  const user = typeof process.getuid === 'function' ? ` (uid ${process.getuid()})` : '';
+  const folderProblem = problem(folder, fsConstants.W_OK | fsConstants.X_OK);
+  if (folderProblem === 'ENOENT')
+    return { why: `the folder ${folder} does not exist`, code: 'ENOENT' };
+  if (folderProblem === 'EROFS')
+    return { why: `the folder ${folder} is on a read-only file system`, code: 'EROFS' };
+  if (folderProblem === 'EACCES')
+    return { why: `the folder ${folder} is not writable by this user${user}`, code: 'EACCES' };
+  const fileProblem = problem(path, fsConstants.R_OK | fsConstants.W_OK);
+  if (fileProblem === 'EROFS')
+    return { why: `${path} is on a read-only file system`, code: 'EROFS' };
+  if (fileProblem === 'EACCES')
+    return { why: `${path} is not readable and writable by this user${user}`, code: 'EACCES' };
+  return undefined;
 }
 
 /**
@@ -185,6 +289,7 @@ export function openMigrated(path: string, migrations: readonly Migration[]): Da
     return db;
   } catch (e) {
     db.close();
-    throw e;
+    // A read-only file or a full disk shows up at the first write, which is here.
+    throw openFailure(path, e);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The registry's records, as in the Python SFA (`sfa/storage/model.py`): one `records` table
- * for every type, user keys, and the PI and researcher memberships.
+ * for every type, user keys, and the PI and researcher memberships; and the GIDs CreateGid
+ * handed out.
  *
  * HRNs are stored as given and compared case-insensitively (SQLite's `lower()`, which folds
  * ASCII only: HRN components are ASCII login bases and names in practice).
@@ -164,7 +165,116 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX peer_audit_lower_peer ON peer_audit (lower(peer));
     `,
   },
+  {
+    version: 3,
+    name: 'GIDs issued by CreateGid',
+    // Read and written by recordIssuedGid / issuedGids below, listed by `sfa gid issued`. A GID
+    // handed out is valid for years wherever the authority is trusted, whatever happens to the
+    // record or to the caller's role afterwards: so rows name things by URN and fingerprint,
+    // not by reference, and outlive the records.
+    up: `
+      CREATE TABLE issued_gids (
+        id INTEGER PRIMARY KEY,
+        issued_at TEXT NOT NULL,
+        -- Who asked: the credential owner (also the TLS caller's key), the SHA-256 of the TLS
+        -- certificate it connected with, and the credential's target that allowed the call.
+        caller_urn TEXT NOT NULL,
+        caller_fingerprint TEXT,
+        credential_urn TEXT NOT NULL,
+        -- For what: the record's name and type, and the subject URN of the certificate.
+        hrn TEXT NOT NULL,
+        type TEXT NOT NULL,
+        urn TEXT NOT NULL,
+        -- What: SHA-256 of the DER ('AB:CD:…'), serial (hex), validity, the certificate.
+        fingerprint TEXT NOT NULL UNIQUE,
+        serial TEXT NOT NULL,
+        not_before TEXT NOT NULL,
+        not_after TEXT NOT NULL,
+        ca INTEGER NOT NULL CHECK (ca IN (0, 1)),
+        -- 'given': on the key of the caller's certificate argument; 'generated': a fresh key.
+        key_source TEXT NOT NULL CHECK (key_source IN ('given', 'generated')),
+        -- SHA-256 of the subject key's DER SubjectPublicKeyInfo, lowercase hex.
+        key_fingerprint TEXT NOT NULL,
+        certificate TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX issued_gids_lower_hrn ON issued_gids (lower(hrn));
+      CREATE INDEX issued_gids_lower_caller ON issued_gids (lower(caller_urn));
+    `,
+  },
 ];
+
+/** A GID the registry handed out without storing it in a record (CreateGid). */
+export interface IssuedGid {
+  id: number;
+  issuedAt: Date;
+  /** The credential owner who asked (the TLS caller holds its key). */
+  callerUrn: string;
+  /** SHA-256 of the TLS certificate the caller connected with, `AB:CD:…`; null if none. */
+  callerFingerprint: string | null;
+  /** The target of the credential that allowed the call. */
+  credentialUrn: string;
+  hrn: string;
+  type: string;
+  urn: string;
+  /** SHA-256 of the issued certificate's DER, `AB:CD:…`. */
+  fingerprint: string;
+  /** Serial number, lowercase hex. */
+  serial: string;
+  notBefore: Date;
+  notAfter: Date;
+  ca: boolean;
+  keySource: 'given' | 'generated';
+  /** SHA-256 of the subject key's DER SubjectPublicKeyInfo, lowercase hex. */
+  keyFingerprint: string;
+  /** The issued certificate, PEM (the leaf only). */
+  certificate: string;
+}
+
+export type NewIssuedGid = Omit<IssuedGid, 'id'>;
+
+interface DbIssuedGid {
+  id: number;
+  issued_at: string;
+  caller_urn: string;
+  caller_fingerprint: string | null;
+  credential_urn: string;
+  hrn: string;
+  type: string;
+  urn: string;
+  fingerprint: string;
+  serial: string;
+  not_before: string;
+  not_after: string;
+  ca: number;
+  key_source: 'given' | 'generated';
+  key_fingerprint: string;
+  certificate: string;
+}
+
+const ISSUED_COLUMNS =
+  'id, issued_at, caller_urn, caller_fingerprint, credential_urn, hrn, type, urn, fingerprint, ' +
+  'serial, not_before, not_after, ca, key_source, key_fingerprint, certificate';
+
+function toIssuedGid(r: DbIssuedGid): IssuedGid {
+  return {
+    id: r.id,
+    issuedAt: parseUtc(r.issued_at, 'issued_at'),
+    callerUrn: r.caller_urn,
+    callerFingerprint: r.caller_fingerprint,
+    credentialUrn: r.credential_urn,
+    hrn: r.hrn,
+    type: r.type,
+    urn: r.urn,
+    fingerprint: r.fingerprint,
+    serial: r.serial,
+    notBefore: parseUtc(r.not_before, 'not_before'),
+    notAfter: parseUtc(r.not_after, 'not_after'),
+    ca: r.ca === 1,
+    keySource: r.key_source,
+    keyFingerprint: r.key_fingerprint,
+    certificate: r.certificate,
+  };
+}
 
 interface DbRecord {
   id: number;
@@ -233,6 +343,10 @@ export class RegistryStore {
     insertResearcher: Statement<[number, number]>;
     slicesOf: Statement<[number], DbRecord>;
     piAuthoritiesOf: Statement<[number], DbRecord>;
+    insertIssued: Statement<unknown[]>;
+    issuedById: Statement<[number], DbIssuedGid>;
+    allIssued: Statement<[], DbIssuedGid>;
+    issuedUnder: Statement<[string, string, string], DbIssuedGid>;
   };
 
   /**
@@ -282,6 +396,20 @@ export class RegistryStore {
       piAuthoritiesOf: p(
         `SELECT ${R_COLUMNS} FROM authority_pis m JOIN records r ON r.id = m.authority_id
            WHERE m.user_id = ? ORDER BY r.id`,
+      ),
+      insertIssued: p(
+        `INSERT INTO issued_gids (issued_at, caller_urn, caller_fingerprint, credential_urn, hrn,
+           type, urn, fingerprint, serial, not_before, not_after, ca, key_source, key_fingerprint,
+           certificate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      issuedById: p(`SELECT ${ISSUED_COLUMNS} FROM issued_gids WHERE id = ?`),
+      allIssued: p(`SELECT ${ISSUED_COLUMNS} FROM issued_gids ORDER BY id`),
+      // The name itself and every name below it (the range trick of `descendants`).
+      issuedUnder: p(
+        `SELECT ${ISSUED_COLUMNS} FROM issued_gids
+           WHERE lower(hrn) = lower(?)
+              OR (lower(hrn) >= lower(?) || '.' AND lower(hrn) < lower(?) || '/')
+           ORDER BY id`,
       ),
     };
   }
@@ -480,6 +608,43 @@ export class RegistryStore {
   /** Authorities where the user is a PI. */
   piAuthoritiesOf(userId: number): RecordRow[] {
     return this.stmt.piAuthoritiesOf.all(userId).map(toRow);
+  }
+
+  /**
+   * Record a GID handed out by CreateGid. Called before the GID is answered: if it cannot be
+   * recorded, it is not handed out.
+   */
+  recordIssuedGid(entry: NewIssuedGid): IssuedGid {
+    const { lastInsertRowid } = this.stmt.insertIssued.run(
+      formatUtc(entry.issuedAt),
+      entry.callerUrn,
+      entry.callerFingerprint,
+      entry.credentialUrn,
+      entry.hrn,
+      entry.type,
+      entry.urn,
+      entry.fingerprint,
+      entry.serial,
+      formatUtc(entry.notBefore),
+      formatUtc(entry.notAfter),
+      entry.ca ? 1 : 0,
+      entry.keySource,
+      entry.keyFingerprint,
+      entry.certificate,
+    );
+    const row = this.stmt.issuedById.get(Number(lastInsertRowid));
+    if (!row) throw new SearchFailed(`no issued GID with id ${String(lastInsertRowid)}`);
+    return toIssuedGid(row);
+  }
+
+  /**
+   * GIDs handed out by CreateGid, oldest first: all of them, or those for `hrn` (any case) and
+   * the names below it.
+   */
+  issuedGids(hrn?: string): IssuedGid[] {
+    const rows =
+      hrn === undefined ? this.stmt.allIssued.all() : this.stmt.issuedUnder.all(hrn, hrn, hrn);
+    return rows.map(toIssuedGid);
   }
 
   private mustGet(id: number): RecordRow {

@@ -19,7 +19,14 @@ import { promisify } from 'node:util';
 import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
 import express from 'express';
 import { isGeniFault } from '../faults.js';
+import { logText } from '../text.js';
 import { XmlRpcFault } from './errors.js';
+import {
+  DEFAULT_CONNECTION_LIMITS,
+  guardConnections,
+  serverTimeouts,
+  type ConnectionLimits,
+} from './connection-guard.js';
 import { DEFAULT_PARSE_LIMITS, parseMethodCall } from './parse.js';
 import { serializeFault, serializeMethodResponse } from './serialize.js';
 import type { XmlRpcValue, XmlRpcWritable } from './value.js';
@@ -74,6 +81,8 @@ export interface XmlRpcServerOptions {
   maxDepth?: number;
   /** Where internal errors go (with their stack). Default: standard error. */
   log?: (line: string) => void;
+  /** Bounds on connections (counts and times); each defaults to DEFAULT_CONNECTION_LIMITS. */
+  connections?: Partial<ConnectionLimits>;
 }
 
 /** Answered for any error that is not a fault we mean to send: nothing of the error leaks. */
@@ -84,12 +93,13 @@ const MAX_PEER_CHAIN = 16;
 
 /**
  * An HTTPS server answering XML-RPC calls with `handler`; not yet listening (call `listen`).
- * Keep-alive is on; idle connections close after 30 s.
+ * Keep-alive is on; connections are bounded in number and time (see connection-guard.ts).
  */
 export function createXmlRpcServer(opts: XmlRpcServerOptions): Server {
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_PARSE_LIMITS.maxBytes;
   const maxDepth = opts.maxDepth ?? DEFAULT_PARSE_LIMITS.maxDepth;
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...opts.connections };
 
   const app = express();
   app.disable('x-powered-by');
@@ -153,7 +163,7 @@ export function createXmlRpcServer(opts: XmlRpcServerOptions): Server {
       if (e instanceof XmlRpcFault) return serializeFault(e.faultCode, e.faultString);
       // Includes XmlRpcParseError (BadArgs, code 1) with what is wrong with the request.
       if (isGeniFault(e)) return serializeFault(e.geniCode, e.message);
-      log(`xmlrpc: ${method} from ${peer.address}: ${describe(e)}`);
+      log(`xmlrpc: ${logText(method, 80)} from ${peer.address}: ${describe(e)}`);
       return serializeFault(INTERNAL_ERROR_FAULT.code, INTERNAL_ERROR_FAULT.message);
     }
   }
@@ -167,11 +177,11 @@ export function createXmlRpcServer(opts: XmlRpcServerOptions): Server {
       // The peer is identified once per connection (see peerOf); a renegotiation could change
       // the certificate under a live connection, so refuse renegotiation altogether.
       secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION | cryptoConstants.SSL_OP_NO_TICKET,
+      ...serverTimeouts(limits),
     },
     app,
   );
-  server.keepAliveTimeout = 30_000;
-  server.headersTimeout = 60_000;
+  guardConnections(server, limits, log);
   return server;
 }
 

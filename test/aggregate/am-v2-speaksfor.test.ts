@@ -34,7 +34,7 @@ const code = (r: XmlRpcValue) => ((r as XmlRpcStruct)['code'] as XmlRpcStruct)['
 const value = (r: XmlRpcValue) => (r as XmlRpcStruct)['value'];
 
 beforeAll(async () => {
-  const made = makeAuthorityDir();
+  const made = await makeAuthorityDir();
   dir = made.dir;
   alice = made.alice;
   running = await startTestAuthority(dir);

@@ -48,9 +48,14 @@ const code = (r: XmlRpcValue) => ((r as XmlRpcStruct)['code'] as XmlRpcStruct)['
 const stats = (r: XmlRpcValue) => (r as XmlRpcStruct)['sfa_ts_aggregates'] as XmlRpcStruct[];
 const statusOf = (r: XmlRpcValue, hrn: string) => stats(r).filter((s) => s['hrn'] === hrn);
 
-function peerDir(hrn: string): string {
+async function peerDir(hrn: string): Promise<string> {
   const dir = join(mkdtempSync(join(tmpdir(), `sfa-${hrn}-`)), 'data');
-  initAuthority({ dir, authority: hrn, hostname: 'localhost', now: new Date(Date.now() - 60_000) });
+  await initAuthority({
+    dir,
+    authority: hrn,
+    hostname: 'localhost',
+    now: new Date(Date.now() - 60_000),
+  });
   return dir;
 }
 
@@ -79,7 +84,7 @@ function peerAdd(
 beforeAll(async () => {
   // ple: the researcher's authority, with a short relay deadline.
   // Made a minute ago by the wall clock: these servers run on the real clock.
-  const made = makeAuthorityDir(new Date(Date.now() - 60_000));
+  const made = await makeAuthorityDir(new Date(Date.now() - 60_000));
   alice = made.alice;
   const config = JSON.parse(readFileSync(paths.config(made.dir), 'utf8')) as Record<
     string,
@@ -89,15 +94,15 @@ beforeAll(async () => {
     paths.config(made.dir),
     JSON.stringify({ ...config, relayTimeoutMs: RELAY_TIMEOUT_MS }),
   );
-  const plcDir = peerDir('plc');
+  const plcDir = await peerDir('plc');
   carol = newUser('plc.carol');
   const reg = openRegistry(plcDir);
-  createRecord(
+  await createRecord(
     reg.ctx,
     { hrn: carol.hrn, type: 'user', email: 'carol@princeton.edu', keys: [carol.sshKey] },
     new Date(),
   );
-  createRecord(
+  await createRecord(
     reg.ctx,
     { hrn: 'plc.carolslice', type: 'slice', researchers: [carol.hrn] },
     new Date(),
@@ -107,8 +112,8 @@ beforeAll(async () => {
   [ple, plc, plj, elc] = await Promise.all([
     spawnAuthority('ple', made.dir),
     spawnAuthority('plc', plcDir),
-    spawnAuthority('plj', peerDir('plj')),
-    spawnAuthority('elc', peerDir('elc')),
+    spawnAuthority('plj', await peerDir('plj')),
+    spawnAuthority('elc', await peerDir('elc')),
   ]);
 
   // A peer aggregate that accepts connections and answers only after 10 s.

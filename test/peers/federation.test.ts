@@ -79,8 +79,8 @@ async function closedPort(): Promise<number> {
 }
 
 beforeAll(async () => {
-  ple = makeAuthority('ple', 'inria', ['alice'], { peerTimeoutMs: 1000 });
-  plc = makeAuthority('plc', 'princeton', ['bob']);
+  ple = await makeAuthority('ple', 'inria', ['alice'], { peerTimeoutMs: 1000 });
+  plc = await makeAuthority('plc', 'princeton', ['bob']);
   pleServer = await serve(ple.dir, () => clock);
   plcServer = await serve(plc.dir, () => clock);
   pleUrl = pleServer.urls.registry;

@@ -64,8 +64,8 @@ function expectError(r: { status: number | null; stderr: string }, line: string)
 }
 
 beforeAll(async () => {
-  ple = makeAuthority('ple', 'inria', []);
-  plc = makeAuthority('plc', 'princeton', []);
+  ple = await makeAuthority('ple', 'inria', []);
+  plc = await makeAuthority('plc', 'princeton', []);
   plcServer = await serve(plc.dir, () => NOW);
   plcUrl = plcServer.urls.registry;
 });

@@ -88,14 +88,14 @@ export interface TestAuthority {
  * An authority `hrn` made at T0 with site `<hrn>.<site>` and users `<hrn>.<site>.<name>`.
  * `config` is merged into sfa.json (e.g. `{ peerTimeoutMs: 500 }`).
  */
-export function makeAuthority(
+export async function makeAuthority(
   hrn: string,
   site: string,
   names: string[],
   config: Record<string, unknown> = {},
-): TestAuthority {
+): Promise<TestAuthority> {
   const dir = mkdtempSync(join(tmpdir(), `sfa-${hrn}-`));
-  initAuthority({ dir, authority: hrn, hostname: 'localhost', now: T0 });
+  await initAuthority({ dir, authority: hrn, hostname: 'localhost', now: T0 });
   const file = paths.config(dir);
   writeFileSync(
     file,
@@ -105,10 +105,10 @@ export function makeAuthority(
   const reg = openRegistry(dir, { now: T0 });
   try {
     const { ctx } = reg;
-    createRecord(ctx, { hrn: `${hrn}.${site}`, type: 'authority', name: site }, T0);
+    await createRecord(ctx, { hrn: `${hrn}.${site}`, type: 'authority', name: site }, T0);
     for (const name of names) {
       const u = newUser(`${hrn}.${site}.${name}`);
-      createRecord(
+      await createRecord(
         ctx,
         { hrn: u.hrn, type: 'user', email: `${name}@${site}.org`, keys: [u.sshKey] },
         T0,

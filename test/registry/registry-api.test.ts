@@ -12,6 +12,7 @@ import type { RunningAuthority } from '../../src/server/authority.js';
 import type { XmlRpcStruct } from '../../src/xmlrpc/value.js';
 import {
   client,
+  fault,
   makeAuthorityDir,
   newUser,
   selfSignedCert,
@@ -28,19 +29,6 @@ let running: RunningAuthority;
 let url: string;
 let trust: TrustStore;
 
-/** The fault an XML-RPC call answered with. */
-async function fault(p: Promise<unknown>): Promise<{ faultCode: number; faultString: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const f = e as { faultCode?: number; faultString?: string };
-    if (f.faultCode !== undefined)
-      return { faultCode: f.faultCode, faultString: f.faultString ?? '' };
-    throw e;
-  }
-  throw new Error('expected a fault');
-}
-
 /** sfi's bootstrap: a self-signed cert → GetSelfCredential → Resolve → the user's GID. */
 async function bootstrap(
   user: TestUser,
@@ -54,7 +42,7 @@ async function bootstrap(
 }
 
 beforeAll(async () => {
-  ({ dir, alice, bob, carol } = makeAuthorityDir());
+  ({ dir, alice, bob, carol } = await makeAuthorityDir());
   running = await startTestAuthority(dir);
   url = running.urls.registry;
   trust = TrustStore.fromFiles([paths.trustedRoots(dir)]);

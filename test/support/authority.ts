@@ -66,23 +66,23 @@ export function selfSignedCert(user: TestUser): string {
  * `ple` with sub-authority `ple.inria`, PI alice, researcher bob, slice `ple.inria.myslice`
  * (researcher alice), and `carol` (no role).
  */
-export function makeAuthorityDir(now: Date = NOW): {
+export async function makeAuthorityDir(now: Date = NOW): Promise<{
   dir: string;
   alice: TestUser;
   bob: TestUser;
   carol: TestUser;
-} {
+}> {
   const dir = mkdtempSync(join(tmpdir(), 'sfa-authority-'));
-  initAuthority({ dir, authority: 'ple', hostname: 'localhost', now: now });
+  await initAuthority({ dir, authority: 'ple', hostname: 'localhost', now: now });
   const alice = newUser('ple.inria.alice');
   const bob = newUser('ple.inria.bob');
   const carol = newUser('ple.inria.carol');
   const reg = openRegistry(dir);
   try {
     const { ctx } = reg;
-    createRecord(ctx, { hrn: 'ple.inria', type: 'authority', name: 'INRIA' }, now);
+    await createRecord(ctx, { hrn: 'ple.inria', type: 'authority', name: 'INRIA' }, now);
     for (const u of [alice, bob, carol]) {
-      createRecord(
+      await createRecord(
         ctx,
         { hrn: u.hrn, type: 'user', email: `${u.hrn.split('.').pop()}@inria.fr`, keys: [u.sshKey] },
         now,
@@ -90,7 +90,11 @@ export function makeAuthorityDir(now: Date = NOW): {
     }
     const inria = ctx.store.get('ple.inria', 'authority')!;
     ctx.store.setPis(inria.id, [ctx.store.get(alice.hrn, 'user')!.id]);
-    createRecord(ctx, { hrn: 'ple.inria.myslice', type: 'slice', researchers: [alice.hrn] }, now);
+    await createRecord(
+      ctx,
+      { hrn: 'ple.inria.myslice', type: 'slice', researchers: [alice.hrn] },
+      now,
+    );
   } finally {
     reg.close();
   }
@@ -124,4 +128,19 @@ export async function bootstrapUser(
   const records = (await anon('Resolve', user.hrn, cred)) as Array<Record<string, XmlRpcValue>>;
   const gid = records.find((r) => r['type'] === 'user')!['gid'] as string;
   return { cred, gid, registry: client(registryUrl, user.keyPem, gid) };
+}
+
+/** The fault an XML-RPC call answered with; throws when it answered without one. */
+export async function fault(
+  p: Promise<unknown>,
+): Promise<{ faultCode: number; faultString: string }> {
+  try {
+    await p;
+  } catch (e) {
+    const f = e as { faultCode?: number; faultString?: string };
+    if (f.faultCode !== undefined)
+      return { faultCode: f.faultCode, faultString: f.faultString ?? '' };
+    throw e;
+  }
+  throw new Error('expected a fault');
 }

@@ -307,10 +307,39 @@ function candidateFor(
   };
 }
 
+/**
+ * The nodes unbound slivers may go to, each kind in placement order, read once per Allocate:
+ * reading and sorting every node again for each unbound sliver made a large request quadratic.
+ * `used` holds the nodes this slice is on (one sliver per slice per node), growing as this
+ * request places slivers; the order of the others does not change meanwhile.
+ */
+interface UnboundPool {
+  readonly shared: readonly NodeRow[];
+  readonly exclusive: readonly NodeRow[];
+  readonly used: Set<number>;
+}
+
+function unboundPool(ctx: EngineContext, plan: Plan): UnboundPool {
+  const { store } = ctx;
+  const load = store.sliverLoad(plan.now);
+  const up = store
+    .nodes()
+    .filter((n) => n.bootState === 'boot')
+    .map((node) => ({ node, slivers: load.get(node.id)?.slivers ?? 0 }))
+    .sort(byLoad)
+    .map((x) => x.node);
+  return {
+    shared: up.filter((n) => !n.exclusive),
+    exclusive: up.filter((n) => n.exclusive),
+    used: new Set(store.liveSliversOfSlice(plan.slice.id, plan.now).map((s) => s.nodeId)),
+  };
+}
+
 /** Place an unbound sliver on the least loaded node that admits it. */
 function place(
   ctx: EngineContext,
   plan: Plan,
+  pool: UnboundPool,
   ask: NodeAsk,
   reservations: readonly Interval[],
 ): { node: NodeRow; candidate: Candidate } | Problem {
@@ -322,22 +351,21 @@ function place(
       message: `node '${ask.clientId}' has leases but is not exclusive: leases apply only to exclusive nodes; set exclusive="true" or drop the leases`,
     };
   }
-  const load = store.sliverLoad(plan.now);
   const kind = exclusive ? 'exclusive' : 'shared';
-  const nodes = store
-    .nodes()
-    .filter((n) => n.exclusive === exclusive && n.bootState === 'boot')
-    .map((node) => ({ node, slivers: load.get(node.id)?.slivers ?? 0 }))
-    .sort(byLoad);
+  const nodes = exclusive ? pool.exclusive : pool.shared;
   let firstProblem: Problem | undefined;
-  for (const { node } of nodes) {
+  for (const node of nodes) {
+    if (pool.used.has(node.id)) continue;
     const candidate = candidateFor(ctx, plan, node, ask, reservations);
     if ('fault' in candidate) {
       firstProblem ??= candidate;
       continue;
     }
     const problem = admit(nodeState(store, node, plan.now), candidate, ctx.policy.authority);
-    if (!problem) return { node, candidate };
+    if (!problem) {
+      pool.used.add(node.id);
+      return { node, candidate };
+    }
     // A bad attribute is the request's fault, whatever the node.
     if (problem.fault === BadArgs) return problem;
   }
@@ -507,9 +535,13 @@ export function allocate(
       // Written at once: the next node's checks (and unbound placement) read it back.
       else created.push(createSliver(ctx, plan, node, ask, candidate));
     }
-    for (const ask of req.nodes) {
-      if (bound.has(ask.clientId) || ask.componentId || ask.hostname) continue;
-      const placed = place(ctx, plan, ask, slotsByClient.get(ask.clientId) ?? []);
+    const unbound = req.nodes.filter(
+      (ask) => !bound.has(ask.clientId) && !ask.componentId && !ask.hostname,
+    );
+    // After the bound slivers: the pool sees them as load and as nodes this slice is on.
+    const pool = unbound.length > 0 ? unboundPool(ctx, plan) : undefined;
+    for (const ask of unbound) {
+      const placed = place(ctx, plan, pool!, ask, slotsByClient.get(ask.clientId) ?? []);
       if ('fault' in placed) problems.push(placed);
       else created.push(createSliver(ctx, plan, placed.node, ask, placed.candidate));
     }

@@ -3,21 +3,13 @@
  * so nothing the caller still holds can change between the check and its use.
  */
 import { BadArgs } from '../../faults.js';
+import { quote } from '../../text.js';
 import type { Attribute, SliceUser } from './types.js';
 
 const TAG_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const MAX_VALUE_LENGTH = 4096;
 
-/** Quote a caller's value for a message, bounded. */
-export function quote(value: unknown): string {
-  let s: string;
-  try {
-    s = typeof value === 'string' ? JSON.stringify(value) : String(value);
-  } catch {
-    s = Object.prototype.toString.call(value);
-  }
-  return s.length > 120 ? `${s.slice(0, 120)}…` : s;
-}
+export { quote } from '../../text.js';
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

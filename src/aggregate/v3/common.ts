@@ -2,6 +2,8 @@
  * What the v3 operations share: the caller, URN lists, the slice a call acts on, manifests.
  */
 import { BadArgs } from '../../faults.js';
+import { quote } from '../../text.js';
+import { CALL_LIMITS } from '../../limits.js';
 import { isUrn, Xrn } from '../../credentials/xrn.js';
 import type { VerifiedCredential } from '../../credentials/verify-credential.js';
 import { writeManifest } from '../../rspec/manifest.js';
@@ -20,16 +22,37 @@ export function readUrns(value: XmlRpcValue | undefined): string[] {
     list.length === 0 ||
     !list.every((u) => typeof u === 'string' && isUrn(u))
   ) {
-    throw new BadArgs('urns must be a non-empty list of slice or sliver URNs');
+    throw new BadArgs(`urns must be a non-empty list of slice or sliver URNs, not ${quote(value)}`);
+  }
+  if (list.length > CALL_LIMITS.urns) {
+    throw new BadArgs(
+      `urns lists ${list.length} URNs; one call may name at most ${CALL_LIMITS.urns}: name the slice, or split the call`,
+    );
   }
   return list as string[];
 }
 
-/** A slice URN argument. */
-export function readSliceUrn(value: XmlRpcValue | undefined): string {
+/** The `rspec` argument: an XML document as a string. */
+export function readRspecText(value: XmlRpcValue | undefined): string {
+  if (typeof value !== 'string') {
+    throw new BadArgs(`rspec must be a request RSpec as an XML string, not ${quote(value)}`);
+  }
+  return value;
+}
+
+/** A string argument such as `action`. */
+export function requireStringArg(value: XmlRpcValue | undefined, name: string): string {
+  if (typeof value !== 'string' || value === '') {
+    throw new BadArgs(`${name} must be a non-empty string, not ${quote(value)}`);
+  }
+  return value;
+}
+
+/** A slice URN argument (`slice_urn` unless named otherwise). */
+export function readSliceUrn(value: XmlRpcValue | undefined, name = 'slice_urn'): string {
   if (typeof value !== 'string' || !isUrn(value) || Xrn.fromUrn(value).type !== 'slice') {
     throw new BadArgs(
-      `'${String(value)}' is not a slice URN (urn:publicid:IDN+<authority>+slice+<name>)`,
+      `${name} must be a slice URN string (urn:publicid:IDN+<authority>+slice+<name>), not ${quote(value)}`,
     );
   }
   return value;

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { PreparedResponse } from '../xmlrpc/server.js';
+import { CALL_ID_TTL_MS, CallIdCache, REPLAYED_METHODS } from './call-ids.js';
+
+const NOW = new Date('2026-11-25T12:00:00Z');
+const later = (ms: number) => new Date(NOW.getTime() + ms);
+const answer = (bytes: number) => ({
+  body: new PreparedResponse(Buffer.alloc(bytes, 0x61)),
+  code: 0,
+});
+
+describe('Security: call_id replay cache exhausts memory', () => {
+  it('keeps no more than its share of bytes per caller, dropping that caller’s oldest first', () => {
+    const cache = new CallIdCache({ maxEntries: 100, maxBytesPerCaller: 1000, maxBytes: 10_000 });
+    cache.put('other', '3:Allocate', 'x', NOW, answer(500));
+    for (let i = 0; i < 10; i++) cache.put('flooder', '3:Allocate', `id-${i}`, NOW, answer(400));
+    expect(cache.heldBytes).toBe(500 + 800); // two of the flooder's, the other caller's intact
+    expect(cache.get('other', '3:Allocate', 'x', NOW)).toBeDefined();
+    expect(cache.get('flooder', '3:Allocate', 'id-9', NOW)).toBeDefined();
+    expect(cache.get('flooder', '3:Allocate', 'id-7', NOW)).toBeUndefined();
+  });
+
+  it('keeps no more bytes and entries in all than its limits, whatever the number of callers', () => {
+    const cache = new CallIdCache({ maxEntries: 50, maxBytesPerCaller: 1000, maxBytes: 3000 });
+    for (let i = 0; i < 1000; i++) cache.put(`caller-${i}`, '3:Delete', 'same', NOW, answer(100));
+    expect(cache.size).toBe(30);
+    expect(cache.heldBytes).toBe(3000);
+    const many = new CallIdCache({ maxEntries: 50, maxBytesPerCaller: 1000, maxBytes: 1e9 });
+    for (let i = 0; i < 1000; i++) many.put(`caller-${i}`, '3:Delete', 'same', NOW, answer(1));
+    expect(many.size).toBe(50);
+  });
+
+  it('does not keep an answer larger than one caller’s share', () => {
+    const cache = new CallIdCache({ maxEntries: 10, maxBytesPerCaller: 100, maxBytes: 1000 });
+    cache.put('a', '3:Allocate', 'big', NOW, answer(101));
+    expect(cache.size).toBe(0);
+    expect(cache.get('a', '3:Allocate', 'big', NOW)).toBeUndefined();
+  });
+
+  it('forgets answers after 5 minutes and gives their bytes back', () => {
+    const cache = new CallIdCache();
+    cache.put('a', '3:Renew', 'r', NOW, answer(10));
+    expect(cache.get('a', '3:Renew', 'r', later(CALL_ID_TTL_MS))).toBeDefined();
+    expect(cache.get('a', '3:Renew', 'r', later(CALL_ID_TTL_MS + 1))).toBeUndefined();
+    expect(cache.heldBytes).toBe(0);
+  });
+
+  it('replays only the calls that change state', () => {
+    expect([...REPLAYED_METHODS].sort()).toEqual([
+      '2:CreateSliver',
+      '2:DeleteSliver',
+      '2:RenewSliver',
+      '2:Shutdown',
+      '3:Allocate',
+      '3:Delete',
+      '3:PerformOperationalAction',
+      '3:Provision',
+      '3:Renew',
+      '3:Shutdown',
+    ]);
+  });
+});
