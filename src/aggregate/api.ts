@@ -9,7 +9,8 @@ import { checkArguments, type ArgumentShapes } from '../xmlrpc/arguments.js';
 import { PreparedResponse, prepareResponse } from '../xmlrpc/server.js';
 import { REPLAYED_METHODS } from './call-ids.js';
 import type { XmlRpcStruct, XmlRpcValue } from '../xmlrpc/value.js';
-import { authorizeAm, type AmCaller } from './authorize-am.js';
+import type { AmCaller } from './authorize-am.js';
+import { trustedCerts } from './trusted-certs.js';
 import type { AmContext } from './context.js';
 import { storageFault } from '../store/storage-fault.js';
 import { logText } from '../text.js';
@@ -53,22 +54,6 @@ interface MethodSpec {
   /** Index of the options struct among the arguments, if the method takes one. */
   readonly options?: number;
   readonly run: Run;
-}
-
-/**
- * get_trusted_certs(cred?): this aggregate's GID without a credential (peers bootstrap from it);
- * with one allowing `gettrustedcerts`, every trusted root (sfi's `trusted`).
- */
-function trustedCerts(ctx: AmContext, caller: AmCaller, cred: XmlRpcValue | undefined): string[] {
-  if (cred === undefined || cred === null || cred === '') return [ctx.identity.gid.pem];
-  authorizeAm(caller, {
-    credentials: cred,
-    operation: 'gettrustedcerts',
-    speakingFor: undefined,
-    verifier: ctx.verifier,
-    trust: ctx.trust,
-  });
-  return ctx.trust.roots.map((g) => g.pem);
 }
 
 const V3: Readonly<Record<string, MethodSpec>> = {
@@ -133,6 +118,9 @@ const V3: Readonly<Record<string, MethodSpec>> = {
     run: (ctx, c, a) => trustedCerts(ctx, c, a[0]),
   },
 };
+
+/** The AM API v3 method names, in order (the slice manager answers the same). */
+export const V3_METHODS: readonly string[] = Object.keys(V3);
 
 const V2: Readonly<Record<string, MethodSpec>> = {
   GetVersion: { args: ['options'], required: 0, options: 0, run: (ctx) => getVersion(ctx, 2) },

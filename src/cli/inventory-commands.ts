@@ -4,9 +4,12 @@
  * every change is one SQLite transaction; the server's cached advertisement follows within its
  * time to live.
  */
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { dataDir, loadConfig, paths } from '../config.js';
 import { BadArgs } from '../faults.js';
+import { formatRfc3339 } from '../credentials/time.js';
+import { isUrn, Xrn } from '../credentials/xrn.js';
 import { AggregateEngine } from '../aggregate/engine/engine.js';
 import { readInventoryFile } from '../aggregate/engine/inventory.js';
 import { action, readText } from './io.js';
@@ -31,6 +34,9 @@ const dirOption = (c: Command) =>
 
 export function registerInventoryCommands(program: Command): void {
   const node = program.commands.find((c) => c.name() === 'node') ?? program.command('node');
+  registerSliceAggregateCommands(
+    program.commands.find((c) => c.name() === 'slice') ?? program.command('slice'),
+  );
 
   dirOption(
     node
@@ -180,4 +186,66 @@ export function registerInventoryCommands(program: Command): void {
       );
     }),
   );
+}
+
+/** Who runs an operator command, for the audit trail. */
+function operator(): string {
+  let user: string;
+  try {
+    user = userInfo().username;
+  } catch {
+    user = `uid ${process.getuid?.() ?? '?'}`;
+  }
+  return `operator ${user}`;
+}
+
+/** The aggregate's side of a slice: `sfa slice reopen`, `sfa slice history`. */
+function registerSliceAggregateCommands(slice: Command): void {
+  dirOption(
+    slice
+      .command('reopen')
+      .description(
+        'let a slice that was shut down (GENI Shutdown) allocate, provision, renew and start again',
+      )
+      .argument('<slice>', 'slice HRN (ple.inria.myslice) or URN')
+      .option('--note <text>', 'why, for the audit trail'),
+  ).action(
+    action((name: string, o: DirOption & { note?: string }) =>
+      withEngine(o.dir, (e) => {
+        const urn = sliceUrnOf(name);
+        const since = e.reopenSlice(urn, new Date(), operator(), o.note ?? null);
+        process.stdout.write(
+          `reopened ${urn} (shut down since ${formatRfc3339(since)}); recorded as ${operator()}\n` +
+            'its slivers stay stopped until the researcher starts them (sfi action … geni_start)\n',
+        );
+      }),
+    ),
+  );
+
+  dirOption(
+    slice
+      .command('history')
+      .description('who shut a slice down at this aggregate, and who reopened it')
+      .argument('<slice>', 'slice HRN or URN'),
+  ).action(
+    action((name: string, o: DirOption) =>
+      withEngine(o.dir, (e) => {
+        const urn = sliceUrnOf(name);
+        const rows = e.sliceAudit(urn);
+        for (const r of rows) {
+          process.stdout.write(
+            `${formatRfc3339(r.at)}  ${r.action}  by ${r.actor}${r.note ? `  (${r.note})` : ''}\n`,
+          );
+        }
+        if (rows.length === 0) process.stderr.write(`no shutdown or reopen recorded for ${urn}\n`);
+      }),
+    ),
+  );
+}
+
+/** A slice named by HRN or URN, as its URN. */
+function sliceUrnOf(name: string): string {
+  const xrn = isUrn(name) ? Xrn.fromUrn(name) : Xrn.fromHrn(name, 'slice');
+  if (xrn.type !== 'slice') throw new BadArgs(`${name} is not a slice (it is a ${xrn.type})`);
+  return xrn.urn;
 }

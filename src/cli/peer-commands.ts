@@ -261,10 +261,11 @@ export function registerPeerCommands(program: Command): void {
       )
       .argument('<hrn>', "the peer's authority HRN, e.g. plc")
       .requiredOption('--registry <url>', "the peer's registry URL")
-      .requiredOption(
+      .option(
         '--aggregate <url>',
-        'an aggregate manager URL of the peer (repeatable)',
+        'an aggregate manager URL of the peer (repeatable; none for a peer with only a registry or clearinghouse)',
         collect,
+        [],
       )
       .option('--root <gid-file>', "the peer's root GID, obtained out of band")
       .option(

@@ -7,6 +7,7 @@ import { BadArgs } from '../faults.js';
 import { initAuthority, type InitResult } from '../authority/init-authority.js';
 import { startAuthority } from '../server/authority.js';
 import { stderrLogger } from '../server/log.js';
+import { startBanner } from './banner.js';
 import { action } from './io.js';
 
 interface ServeFlags {
@@ -52,16 +53,7 @@ async function serve(o: ServeFlags): Promise<void> {
     log: stderrLogger,
   });
   const dir = dataDir(o.dir);
-  process.stdout.write(
-    `sfa-ts authority '${running.authority}' (data in ${dir})\n` +
-      `  registry:       ${running.urls.registry}\n` +
-      `  aggregate (v3): ${running.urls.aggregate}   (v2: ${running.urls.aggregateV2})\n` +
-      `  slice manager:  ${running.urls.slicemgr}\n\n` +
-      `For sfi (~/.sfi/sfi_config):\n` +
-      `  [sfi]\n  auth = ${running.authority}\n  user = ${running.authority}.<you>\n` +
-      `  registry = ${running.urls.registry}\n  sm = ${running.urls.slicemgr.replace('https://', 'http://')}\n` +
-      `and your RSA private key (PEM) as ~/.sfi/${running.authority}.<you>.pkey; see README.\n`,
-  );
+  process.stdout.write(startBanner(running, dir));
   const stop = () => {
     process.stderr.write('stopping\n');
     void running.close().then(() => process.exit(0));

@@ -1,7 +1,6 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BadArgs,
   CredentialExpired,
@@ -12,6 +11,7 @@ import { MAX_PATH_LENGTH, TrustStore, VerifiedCertCache, verifyChain } from './c
 import { Gid, issueGid, type IssueGidOptions } from './gid.js';
 import { generateKeyPair } from './keys.js';
 import { NOW, SFA_REFERENCE } from '../../test/support/paths.js';
+import { tempRoot } from '../../test/support/tmp.js';
 
 const ref = (name: string): string => readFileSync(join(SFA_REFERENCE, name), 'utf8');
 const refGid = (name: string): Gid => Gid.fromPem(ref(name));
@@ -359,11 +359,10 @@ describe('VerifiedCertCache', () => {
 });
 
 describe('TrustStore.fromFiles', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sfa-trust-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const tmp = tempRoot('trust-store');
 
   it('reads GID files and directories of *.gid, *.pem, *.cert', () => {
-    const roots = join(dir, 'roots');
+    const roots = join(tmp.path, 'roots');
     mkdirSync(roots);
     copyFileSync(join(SFA_REFERENCE, 'ple.gid'), join(roots, 'ple.gid'));
     writeFileSync(join(roots, 'plc.pem'), selfSigned('plc').pem);
@@ -374,11 +373,11 @@ describe('TrustStore.fromFiles', () => {
   });
 
   it('says which path is wrong', () => {
-    const missing = join(dir, 'nope.gid');
+    const missing = join(tmp.path, 'nope.gid');
     expect(fault(BadArgs, 1, () => TrustStore.fromFiles([missing])).message).toBe(
       `trusted root '${missing}': no such file or directory`,
     );
-    const junk = join(dir, 'junk.pem');
+    const junk = join(tmp.path, 'junk.pem');
     writeFileSync(junk, 'hello');
     expect(fault(BadArgs, 1, () => TrustStore.fromFiles([junk])).message).toMatch(
       /^trusted root file '.*junk\.pem' is not a GID: no PEM certificate found/,

@@ -2,7 +2,7 @@
  * The GENI/SFA privilege credential (`geni_sfa` versions 2 and 3): its fields, how they are read
  * from a `<credential>` element, and how a new one is written.
  *
- * Element order is the schema's (`../shared/schemas/credential/credential.xsd`):
+ * Element order is the schema's (`schemas/credential/credential.xsd`):
  * type, serial, owner_gid, owner_urn, target_gid, target_urn, uuid, expires, privileges, parent.
  */
 import type { Element } from '@xmldom/xmldom';

@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BadArgs } from '../faults.js';
 import { Gid, issueGid, keyIdentifier } from './gid.js';
 import { generateKeyPair, loadPrivateKey, sameKey, spkiDer } from './keys.js';
 import { NOW, SFA_REFERENCE } from '../../test/support/paths.js';
+import { tempRoot } from '../../test/support/tmp.js';
 
 const ref = (name: string): string => readFileSync(join(SFA_REFERENCE, name), 'utf8');
 const refGid = (name: string): Gid => Gid.fromPem(ref(name));
@@ -135,10 +135,9 @@ describe('Gid.fromPem refuses what is not a certificate', () => {
 });
 
 describe('issueGid', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sfa-gid-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const tmp = tempRoot('gid');
   const file = (name: string, text: string): string => {
-    const p = join(dir, name);
+    const p = join(tmp.path, name);
     writeFileSync(p, text);
     return p;
   };

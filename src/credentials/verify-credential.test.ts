@@ -6,7 +6,7 @@ import { generateKeyPair } from './keys.js';
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NOW, SHARED } from '../../test/support/paths.js';
+import { GENI_ACCEPTANCE, NOW } from '../../test/support/paths.js';
 import { pleTrust, reference, VECTORS } from '../../test/support/vectors.js';
 
 function faultOf(fn: () => unknown): { fault: string; code: number; message: string } {
@@ -86,10 +86,7 @@ describe('credentials made by the Python SFA 4.0.3', () => {
   });
 
   it("refuses the GENI acceptance tests' untrusted user credential", () => {
-    const xml = readFileSync(
-      join(SHARED, 'vectors/geni-acceptance/untrusted-usercred.xml'),
-      'utf8',
-    );
+    const xml = readFileSync(join(GENI_ACCEPTANCE, 'untrusted-usercred.xml'), 'utf8');
     const f = faultOf(() => verifyCredential(xml, { trust: pleTrust(), now: NOW }));
     expect([20, 21, 23]).toContain(f.code);
     expect(f.fault).toMatch(/^CREDENTIAL_/);

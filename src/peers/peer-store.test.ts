@@ -2,13 +2,12 @@
  * The peers' tables on a real SQLite file: what each change stores and audits, and that bad
  * input changes nothing.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlreadyExists, BadArgs, CredentialSignerUntrusted, SearchFailed } from '../faults.js';
 import { RegistryStore } from '../store/registry-store.js';
 import { NOW } from '../../test/support/paths.js';
+import { tempRoot } from '../../test/support/tmp.js';
 import { authorityRoot, signedBy } from '../../test/peers/support.js';
 import { PeerStore } from './peer-store.js';
 
@@ -18,6 +17,7 @@ const plcNext = authorityRoot('plc');
 const plcThird = authorityRoot('plc');
 const later = (ms: number) => new Date(NOW.getTime() + ms);
 
+const tmp = tempRoot('peer-store');
 let store: RegistryStore;
 let peers: PeerStore;
 const plcPeer = {
@@ -28,8 +28,11 @@ const plcPeer = {
 };
 
 beforeEach(() => {
-  store = RegistryStore.open(join(mkdtempSync(join(tmpdir(), 'sfa-peers-')), 'registry.db'));
+  store = RegistryStore.open(join(tmp.dir('peers'), 'registry.db'));
   peers = new PeerStore(store.db, 'ple');
+});
+afterEach(() => {
+  if (store.db.open) store.close();
 });
 
 /** Nothing stored, nothing audited. */
@@ -80,10 +83,16 @@ describe('add', () => {
     expect(peers.audit()).toHaveLength(1);
   });
 
+  it('adds a peer with no aggregate: a registry or clearinghouse only', () => {
+    const p = peers.add({ ...plcPeer, aggregateUrls: [] }, NOW, 'alice');
+    expect(p.aggregateUrls).toEqual([]);
+    expect(peers.get('plc')?.aggregateUrls).toEqual([]);
+    expect(peers.audit()[0]!.detail).toContain('aggregates (none)');
+  });
+
   it.each([
     ['a peer inside our namespace', { hrn: 'ple.evil' }, BadArgs],
     ['a bad registry URL', { registryUrl: 'plc.example' }, BadArgs],
-    ['no aggregate', { aggregateUrls: [] }, BadArgs],
     ['a bad aggregate URL', { aggregateUrls: ['https://ok/', 'nope'] }, BadArgs],
     [
       'a root named for another authority',

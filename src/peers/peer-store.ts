@@ -486,8 +486,8 @@ export class PeerStore {
   }
 }
 
+/** A peer's aggregates: none for a peer with only a registry or a clearinghouse. */
 function checkAggregateUrls(urls: readonly string[]): string[] {
-  if (urls.length === 0) throw new BadArgs('a peer needs at least one aggregate URL');
   return [...new Set(urls.map((u) => checkPeerUrl(u, 'an aggregate URL')))];
 }
 
@@ -496,5 +496,5 @@ function trustedFingerprints(peer: Peer, now: Date): string[] {
 }
 
 function urlDetail(registryUrl: string, aggregateUrls: readonly string[]): string {
-  return `registry ${registryUrl}; aggregates ${aggregateUrls.join(' ')}`;
+  return `registry ${registryUrl}; aggregates ${aggregateUrls.join(' ') || '(none)'}`;
 }

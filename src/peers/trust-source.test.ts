@@ -3,15 +3,14 @@
  * an overlap that ends is seen by the next refresh, and nothing cached under the old set of
  * roots is served afterwards.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CredentialSignerUntrusted } from '../faults.js';
 import { TrustStore, verifyChain } from '../credentials/chain.js';
 import { CredentialVerifier } from '../credentials/verifier.js';
 import { RegistryStore } from '../store/registry-store.js';
 import { NOW } from '../../test/support/paths.js';
+import { tempRoot } from '../../test/support/tmp.js';
 import {
   authorityRoot,
   selfCredentialBy,
@@ -29,18 +28,26 @@ const plcNext = authorityRoot('plc');
 const bob = signedBy(plc, 'plc.princeton.bob', 'user'); // under the old plc root
 const dan = signedBy(plcNext, 'plc.princeton.dan', 'user'); // under the new one
 
+const tmp = tempRoot('trust-source');
 let file: string;
 /** The server's side: its connection, its TrustSource. */
 let server: { store: RegistryStore; peers: PeerStore; source: TrustSource };
 /** The operator's side: another connection to the same file, as `sfa peer` opens. */
 let operator: PeerStore;
 
+/** Every connection a test opened, closed after it. */
+const opened: RegistryStore[] = [];
 function open(): RegistryStore {
-  return RegistryStore.open(file);
+  const store = RegistryStore.open(file);
+  opened.push(store);
+  return store;
 }
+afterEach(() => {
+  for (const s of opened.splice(0)) if (s.db.open) s.close();
+});
 
 beforeEach(() => {
-  file = join(mkdtempSync(join(tmpdir(), 'sfa-trust-')), 'registry.db');
+  file = join(tmp.dir('trust'), 'registry.db');
   const store = open();
   const peers = new PeerStore(store.db, 'ple');
   const source = new TrustSource({ trust: new TrustStore([ple.gid]), peers, now: NOW });

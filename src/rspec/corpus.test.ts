@@ -1,5 +1,5 @@
 /**
- * The real-world sweep: every file of ../shared/vectors/rspec-corpus (587 RSpecs from GENI and
+ * The real-world sweep: every file of test/vectors/rspec-corpus (587 RSpecs from GENI and
  * Fed4FIRE testbeds: requests, manifests, ads, and a stray Turtle file) goes to parseRequest.
  * Each must parse or be refused with BadArgs, never anything else; the counts by reason are
  * printed. Every request that parses then goes through our manifest writer and keeps every
@@ -15,9 +15,7 @@ import type { ManifestNode, RequestRspec } from './model.js';
 import { RSPEC3_NS } from './namespaces.js';
 import { parseRequest } from './request.js';
 import { validateRspec } from './validate.js';
-import { SHARED } from '../../test/support/paths.js';
-
-const CORPUS = join(SHARED, 'vectors/rspec-corpus');
+import { RSPEC_CORPUS as CORPUS } from '../../test/support/paths.js';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir)

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { BadArgs } from '../faults.js';
 import { RSPEC3_NS } from './namespaces.js';
 import { parseRequest } from './request.js';
-import { SHARED } from '../../test/support/paths.js';
+import { GENI_ACCEPTANCE } from '../../test/support/paths.js';
 
 /** Run `fn`; return the BadArgs it throws and how long it took. */
 function refusedIn(fn: () => unknown): { fault: BadArgs; ms: number } {
@@ -102,7 +102,7 @@ describe('Robustness: mangled requests', () => {
     };
   }
 
-  const dir = join(SHARED, 'vectors/geni-acceptance');
+  const dir = GENI_ACCEPTANCE;
   const seeds = readdirSync(dir)
     .filter((f) => f.startsWith('request'))
     .map((f) => readFileSync(join(dir, f), 'utf8'));

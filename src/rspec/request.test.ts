@@ -9,9 +9,8 @@ import { BadArgs } from '../faults.js';
 import { resolveLease } from './lease.js';
 import { PGV2_NS, PLANETLAB_NS, RSPEC3_NS, SFATS_NS } from './namespaces.js';
 import { parseRequest } from './request.js';
-import { SHARED } from '../../test/support/paths.js';
+import { GENI_ACCEPTANCE as ACCEPTANCE } from '../../test/support/paths.js';
 
-const ACCEPTANCE = join(SHARED, 'vectors/geni-acceptance');
 const acceptance = (name: string): string => readFileSync(join(ACCEPTANCE, name), 'utf8');
 
 /** The fault `fn` throws; fails the test if it throws nothing. */

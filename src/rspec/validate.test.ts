@@ -8,10 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { BadArgs } from '../faults.js';
 import { PLANETLAB_NS, RSPEC3_NS, SFATS_NS } from './namespaces.js';
 import { DEFAULT_RSPEC_SCHEMA_DIR, validateRspec } from './validate.js';
-import { SCHEMAS, SHARED } from '../../test/support/paths.js';
+import { GENI_ACCEPTANCE, ROOT, SCHEMAS } from '../../test/support/paths.js';
 
-const acceptance = (name: string): string =>
-  readFileSync(join(SHARED, 'vectors/geni-acceptance', name), 'utf8');
+const acceptance = (name: string): string => readFileSync(join(GENI_ACCEPTANCE, name), 'utf8');
 
 const request = (body: string): string =>
   `<rspec type="request" xmlns="${RSPEC3_NS}" xmlns:planetlab="${PLANETLAB_NS}" ` +
@@ -28,8 +27,9 @@ async function refusal(xml: string, kind: 'ad' | 'request' | 'manifest'): Promis
 }
 
 describe('validateRspec', () => {
-  it('reads ../shared/schemas by default', () => {
+  it("reads the package's own schemas/ by default, not anything beside the checkout", () => {
     expect(DEFAULT_RSPEC_SCHEMA_DIR).toBe(SCHEMAS);
+    expect(DEFAULT_RSPEC_SCHEMA_DIR).toBe(join(ROOT, 'schemas'));
   });
 
   it.each([

@@ -23,12 +23,20 @@ import { OPSTATE_NS, PLANETLAB_NS, PLANETLAB_XSD_NS, RSPEC3_NS, SFATS_NS } from 
 
 export type RspecKind = 'ad' | 'request' | 'manifest';
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/**
+ * The package's root: two levels above this file, whether it runs as `src/rspec/validate.ts`
+ * (tsx, tests) or as `dist/rspec/validate.js` (the build, an installed copy). The schemas ship
+ * in the package, so an installed copy validates without anything beside it.
+ */
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Where the GENI v3 and SFA schemas are read from unless told otherwise: `../shared/schemas`. */
-export const DEFAULT_RSPEC_SCHEMA_DIR = resolve(REPO_ROOT, '../shared/schemas');
+/**
+ * Where the GENI v3 and SFA schemas are read from unless told otherwise: the package's
+ * `schemas/` (`rspec3/{advertisement,request,manifest}/`, `sfa-ext/planetlab.xsd`).
+ */
+export const DEFAULT_RSPEC_SCHEMA_DIR = resolve(PACKAGE_ROOT, 'schemas');
 /** Our extension schema, shipped with the code. */
-export const SFATS_SCHEMA_FILE = resolve(REPO_ROOT, 'schemas/sfa-ts/sfa-ts.xsd');
+export const SFATS_SCHEMA_FILE = resolve(PACKAGE_ROOT, 'schemas/sfa-ts/sfa-ts.xsd');
 
 const KIND_DIR: Record<RspecKind, { dir: string; main: string }> = {
   ad: { dir: 'rspec3/advertisement', main: 'ad.xsd' },
@@ -124,8 +132,8 @@ function undeclaredExtensionElements(xml: string, declared: Map<string, Set<stri
 
 /**
  * Validate `xml` as an RSpec of `kind` against the GENI v3 schemas in `schemaDir` (laid out as
- * `../shared/schemas`: `rspec3/{advertisement,request,manifest}/`, `sfa-ext/planetlab.xsd`) plus
- * our own schema. Resolves when valid; rejects with BadArgs quoting the first errors.
+ * the package's `schemas/`: `rspec3/{advertisement,request,manifest}/`, `sfa-ext/planetlab.xsd`)
+ * plus our own schema. Resolves when valid; rejects with BadArgs quoting the first errors.
  */
 export async function validateRspec(
   xml: string,

@@ -21,8 +21,22 @@ export interface RelayOutcome {
   readonly value?: XmlRpcValue;
   /** GENI code (0 on success; the aggregate's own code, or 8/11/10 for transport failures). */
   readonly code: number;
-  /** What went wrong, for the researcher ('' on success). */
+  /**
+   * What went wrong, for the researcher ('' on success): `<hrn>: <reason>`, the aggregate named
+   * once (see {@link failureMessage}); whoever quotes it adds no other prefix.
+   */
   readonly message: string;
+}
+
+/**
+ * The one place a relayed failure is worded: the aggregate's HRN, then its reason. An AM's
+ * `output` starts with `<Method>: ` (its own envelope, see aggregate/envelope.ts), which repeats
+ * what the relayed call already says, so it is dropped here.
+ */
+function failureMessage(aggregate: Aggregate, method: string, reason: string): string {
+  const own = `${method}: `;
+  const text = reason.startsWith(own) ? reason.slice(own.length) : reason;
+  return `${aggregate.hrn}: ${text}`;
 }
 
 const keyPems = new WeakMap<AuthorityIdentity, string>();
@@ -45,11 +59,11 @@ export async function relayOne(
   timeoutMs: number,
 ): Promise<RelayOutcome> {
   const started = performance.now();
-  const done = (code: number, message: string, value?: XmlRpcValue): RelayOutcome => ({
+  const done = (code: number, reason: string, value?: XmlRpcValue): RelayOutcome => ({
     aggregate,
     elapsedMs: Math.round(performance.now() - started),
     code,
-    message,
+    message: code === 0 ? '' : failureMessage(aggregate, method, reason),
     ...(value !== undefined ? { value } : {}),
   });
   try {
@@ -59,20 +73,17 @@ export async function relayOne(
       timeoutMs,
     });
     if (!answer || typeof answer !== 'object' || Array.isArray(answer) || !('code' in answer)) {
-      return done(10, `${aggregate.hrn}: the aggregate did not answer in the AM API format`);
+      return done(10, 'the aggregate did not answer in the AM API format');
     }
     const a = answer as XmlRpcStruct;
     const code = Number((a['code'] as XmlRpcStruct | undefined)?.['geni_code'] ?? 2);
-    if (code !== 0) return done(code, `${aggregate.hrn}: ${String(a['output'] ?? 'error')}`);
+    if (code !== 0) return done(code, String(a['output'] ?? 'error'));
     return done(0, '', a['value']);
   } catch (e) {
-    if (e instanceof XmlRpcTimeoutError)
-      return done(8, `${aggregate.hrn}: no answer within ${timeoutMs} ms`);
-    if (e instanceof XmlRpcFaultError)
-      return done(e.faultCode || 10, `${aggregate.hrn}: ${e.faultString}`);
-    if (e instanceof XmlRpcCallError)
-      return done(11, `${aggregate.hrn}: unreachable (${e.message})`);
-    return done(5, `${aggregate.hrn}: ${(e as Error).message}`);
+    if (e instanceof XmlRpcTimeoutError) return done(8, `no answer within ${timeoutMs} ms`);
+    if (e instanceof XmlRpcFaultError) return done(e.faultCode || 10, e.faultString);
+    if (e instanceof XmlRpcCallError) return done(11, `unreachable (${e.message})`);
+    return done(5, (e as Error).message);
   }
 }
 

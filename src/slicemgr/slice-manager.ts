@@ -3,7 +3,9 @@
  * peers'. It checks the caller's credentials here, relays to the aggregates concurrently with
  * credentials a peer can verify (credentials.ts), and merges their answers. Per-aggregate
  * statistics go in `sfa_ts_aggregates` (a prefixed top-level field: `geni_` is reserved) and, for
- * RSpecs, in `sfa-ts:aggregate_status` elements.
+ * RSpecs, in `sfa-ts:aggregate_status` elements. A call naming a slice goes to every aggregate;
+ * one naming slivers, to the aggregates that issued them (route-urns.ts), and when it names no
+ * slice the slice is the caller's slice credential's (slice-credential.ts).
  */
 import { hostname } from 'node:os';
 import { deflateSync } from 'node:zlib';
@@ -20,11 +22,15 @@ import type { XmlRpcStruct, XmlRpcValue, XmlRpcWritable } from '../xmlrpc/value.
 import { authorizeAm, type AmCaller } from '../aggregate/authorize-am.js';
 import { checkV3Signature } from '../aggregate/api.js';
 import { amFailure, amSuccess } from '../aggregate/envelope.js';
+import { trustedCerts } from '../aggregate/trusted-certs.js';
 import { readOptions, type AmOptions } from '../aggregate/options.js';
 import { readSliceUrn, readUrns } from '../aggregate/v3/common.js';
+import type { VerifiedCredential } from '../credentials/verify-credential.js';
 import type { RelayCredentials } from './credentials.js';
 import { mergeRspecs } from './merge.js';
 import { relayAll, relayOne, statsField, type Aggregate, type RelayOutcome } from './relay.js';
+import { routeUrns } from './route-urns.js';
+import { sliceCredential } from './slice-credential.js';
 import { splitRequest } from './split-request.js';
 
 export interface SmContext {
@@ -110,6 +116,38 @@ function failureSummary(
   return { code: bad[0]!.code, message: bad.map((o) => o.message).join('; ') };
 }
 
+type Method = (
+  ctx: SmContext,
+  caller: AmCaller,
+  params: XmlRpcValue[],
+  options: AmOptions,
+  raw: XmlRpcStruct,
+) => Answer | Promise<Answer>;
+
+const onSlice =
+  (method: string): Method =>
+  (ctx, caller, params, options, raw) =>
+    sliceCall(ctx, caller, method, params, options, raw);
+
+/**
+ * Every method of the AM API v3 the aggregate answers (aggregate/api.ts), in its order; GetVersion
+ * lists these names in `sfa_ts_methods`.
+ */
+const METHODS: Readonly<Record<string, Method>> = {
+  GetVersion: (ctx) => ok(getVersion(ctx)),
+  ListResources: (ctx, caller, params, options, raw) =>
+    listResources(ctx, caller, params[0]!, options, raw),
+  Describe: onSlice('Describe'),
+  Allocate: allocate,
+  Provision: onSlice('Provision'),
+  PerformOperationalAction: onSlice('PerformOperationalAction'),
+  Status: onSlice('Status'),
+  Renew: onSlice('Renew'),
+  Delete: onSlice('Delete'),
+  Shutdown: onSlice('Shutdown'),
+  get_trusted_certs: (ctx, caller, params) => ok(trustedCerts(ctx, caller, params[0])),
+};
+
 /** Run one SM method; errors become the AM envelope (never faults). */
 export async function callSliceManager(
   ctx: SmContext,
@@ -120,27 +158,12 @@ export async function callSliceManager(
 ): Promise<Answer> {
   try {
     const spec = checkV3Signature(method, params);
+    const run = Object.hasOwn(METHODS, method) ? METHODS[method] : undefined;
+    if (!run) throw new Unsupported(`${method} is not a method of the slice manager`);
     const raw = spec.options === undefined ? undefined : params[spec.options];
     const options = readOptions(raw);
     const rawOptions: XmlRpcStruct = (raw ?? {}) as XmlRpcStruct; // a struct: readOptions checked
-    switch (method) {
-      case 'GetVersion':
-        return ok(getVersion(ctx));
-      case 'ListResources':
-        return await listResources(ctx, caller, params[0]!, options, rawOptions);
-      case 'Describe':
-      case 'Provision':
-      case 'Status':
-      case 'Delete':
-      case 'Renew':
-      case 'PerformOperationalAction':
-      case 'Shutdown':
-        return await sliceCall(ctx, caller, method, params, options, rawOptions);
-      case 'Allocate':
-        return await allocate(ctx, caller, params, options, rawOptions);
-      default:
-        throw new Unsupported(`${method} is not a method of the slice manager (GENI AM API v3)`);
-    }
+    return await run(ctx, caller, params, options, rawOptions);
   } catch (e) {
     if (e instanceof GeniFault)
       return { answer: amFailure(3, method, e), code: e.geniCode, message: e.message };
@@ -193,6 +216,8 @@ function getVersion(ctx: SmContext): XmlRpcStruct {
     hrn: ctx.authority,
     urn: Xrn.fromHrn(ctx.authority, 'authority+sm').urn,
     peers,
+    // What this interface answers: every AM API v3 method, as the aggregate does.
+    sfa_ts_methods: Object.keys(METHODS),
   };
 }
 
@@ -252,29 +277,6 @@ function compressIfAsked(rspec: string, compressed: boolean): string {
   return compressed ? deflateSync(rspec).toString('base64') : rspec;
 }
 
-/** The slice a call's URNs are about, and the aggregates to ask (by sliver URN authority). */
-function sliceAndTargets(
-  ctx: SmContext,
-  caller: AmCaller,
-  method: string,
-  arg: XmlRpcValue,
-  raw: XmlRpcStruct,
-): { slice: string; aggs: Aggregate[]; urns: string[] } {
-  const urns = method === 'Shutdown' ? [readSliceUrn(arg)] : readUrns(arg);
-  const slices = urns.filter((u) => Xrn.fromUrn(u).type === 'slice');
-  const slivers = urns.filter((u) => Xrn.fromUrn(u).type === 'sliver');
-  if (slices.length === 0) {
-    throw new BadArgs(
-      'the slice manager needs the slice URN among the URNs (it checks your slice credential against it)',
-    );
-  }
-  const only =
-    slices.length === urns.length
-      ? undefined
-      : new Set(slivers.map((u) => Xrn.fromUrn(u).authorityHrn.split('.')[0]!.toLowerCase()));
-  return { slice: slices[0]!, aggs: targets(ctx, caller, raw, only), urns };
-}
-
 const OPERATIONS: Record<string, string> = {
   Describe: 'getsliceresources',
   Provision: 'createsliver',
@@ -285,6 +287,77 @@ const OPERATIONS: Record<string, string> = {
   Shutdown: 'shutdown',
 };
 
+/** What a call on a slice or its slivers acts on, checked, and where it goes. */
+interface SliceTargets {
+  readonly slice: string;
+  /** The caller's credential for the slice, allowing the method's operation. */
+  readonly cred: VerifiedCredential;
+  readonly aggs: Aggregate[];
+  /** The URNs each aggregate is sent: the slice URN if named, and the slivers it issued. */
+  readonly urnsFor: (a: Aggregate) => string[];
+  /** Does the call name slivers? Then an aggregate's SEARCHFAILED means one is not there. */
+  readonly namesSlivers: boolean;
+}
+
+/**
+ * The slice is the slice URN named or, when only slivers are named (sfi sends them alone), the
+ * one the caller's slice credential is for; each aggregate checks that the slivers it is sent
+ * belong to that slice. Slivers go only to the aggregates that issued them; a call naming only
+ * the slice goes to every aggregate.
+ */
+function sliceAndTargets(
+  ctx: SmContext,
+  caller: AmCaller,
+  method: string,
+  params: XmlRpcValue[],
+  options: AmOptions,
+  raw: XmlRpcStruct,
+): SliceTargets {
+  const urns = method === 'Shutdown' ? [readSliceUrn(params[0])] : readUrns(params[0]);
+  const { slice: named, slivers } = routeUrns(urns, ctx.aggregates());
+  const auth = {
+    credentials: params[1]!,
+    operation: OPERATIONS[method]!,
+    speakingFor: options.speakingFor,
+    verifier: ctx.verifier,
+    trust: ctx.trust,
+  };
+  const cred = named
+    ? authorizeAm(caller, { ...auth, sliceUrn: named })
+    : sliceCredential(caller, auth);
+  const slice = named ?? cred.targetUrn;
+  if (slivers.size === 0) {
+    return {
+      slice,
+      cred,
+      aggs: targets(ctx, caller, raw),
+      urnsFor: () => urns,
+      namesSlivers: false,
+    };
+  }
+  const wanted = new Set(slivers.values());
+  const aggs = targets(ctx, caller, raw, wanted);
+  for (const hrn of wanted) {
+    if (!aggs.some((a) => a.hrn.toLowerCase() === hrn)) {
+      const urn = [...slivers].find(([, h]) => h === hrn)![0];
+      throw new BadArgs(
+        `sliver ${urn} is at aggregate ${hrn}, and this call came from there: ask that aggregate directly`,
+      );
+    }
+  }
+  return {
+    slice,
+    cred,
+    aggs,
+    urnsFor: (a) =>
+      urns.filter((u) => {
+        const hrn = slivers.get(u);
+        return hrn === undefined || hrn === a.hrn.toLowerCase();
+      }),
+    namesSlivers: true,
+  };
+}
+
 async function sliceCall(
   ctx: SmContext,
   caller: AmCaller,
@@ -293,15 +366,14 @@ async function sliceCall(
   options: AmOptions,
   raw: XmlRpcStruct,
 ): Promise<Answer> {
-  const { slice, aggs, urns } = sliceAndTargets(ctx, caller, method, params[0]!, raw);
-  const cred = authorizeAm(caller, {
-    credentials: params[1]!,
-    operation: OPERATIONS[method]!,
-    speakingFor: options.speakingFor,
-    sliceUrn: slice,
-    verifier: ctx.verifier,
-    trust: ctx.trust,
-  });
+  const { slice, cred, aggs, urnsFor, namesSlivers } = sliceAndTargets(
+    ctx,
+    caller,
+    method,
+    params,
+    options,
+    raw,
+  );
   if (method === 'Describe' || method === 'Provision') matchRspecVersion(options.rspecVersion);
   const relayCreds = ctx.credentials.forSlice(params[1]!, cred, caller.now);
   if (!relayCreds) {
@@ -311,11 +383,7 @@ async function sliceCall(
   }
   const out = optionsOut(ctx, raw);
   const paramsFor = (a: Aggregate): XmlRpcWritable[] => {
-    const mine = urns.filter(
-      (u) =>
-        Xrn.fromUrn(u).type === 'slice' ||
-        Xrn.fromUrn(u).authorityHrn.split('.')[0]!.toLowerCase() === a.hrn.toLowerCase(),
-    );
+    const mine = urnsFor(a);
     switch (method) {
       case 'Renew':
       case 'PerformOperationalAction':
@@ -327,9 +395,18 @@ async function sliceCall(
     }
   };
   const outcomes = await relayAll(aggs, method, paramsFor, ctx.identity, ctx.timeoutMs);
-  // An aggregate where the slice has nothing answers SEARCHFAILED: that is not a failure here.
+  // Asked about the whole slice, an aggregate where it has nothing answers SEARCHFAILED: not a
+  // failure here. Asked about slivers it issued, SEARCHFAILED says one is not there (unless
+  // another aggregate of the same authority answered for them).
+  const answered = (o: RelayOutcome) =>
+    outcomes.some(
+      (p) =>
+        p !== o && p.code === 0 && p.aggregate.hrn.toLowerCase() === o.aggregate.hrn.toLowerCase(),
+    );
   const relevant = outcomes.map((o) =>
-    o.code === 12 ? { ...o, code: 0, message: '', value: undefined } : o,
+    o.code === 12 && (!namesSlivers || answered(o))
+      ? { ...o, code: 0, message: '', value: undefined }
+      : o,
   );
   const values = relevant.filter((o) => o.code === 0 && o.value !== undefined).map((o) => o.value!);
   const readOnly = method === 'Describe' || method === 'Status';
@@ -442,18 +519,22 @@ async function allocate(
       }),
     );
     const first = failed[0]!;
+    // Each message already names its aggregate once ("plj: node … is held …"): no other prefix.
     const message =
-      `Allocate refused by ${failed.map((f) => f.aggregate.hrn).join(', ')}: ${failed.map((f) => f.message).join('; ')}` +
+      `Allocate refused by ${failed.map((f) => f.message).join('; ')}` +
       (granted.length
         ? ` (what ${granted.map((g) => g.aggregate.hrn).join(', ')} granted was released)`
         : '');
+    const fault = new GeniFaultCode(first.code, message);
     return {
       answer: {
-        ...amFailure(3, 'Allocate', new GeniFaultCode(first.code, message)),
+        ...amFailure(3, 'Allocate', fault),
+        // The message starts with "Allocate refused by": no second "Allocate: " before it.
+        output: fault.message,
         [STATS]: statsField(outcomes),
       },
       code: first.code,
-      message,
+      message: fault.message,
     };
   }
   const rspec = mergeRspecs({

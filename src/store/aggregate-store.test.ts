@@ -1,7 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempRoot } from '../../test/support/tmp.js';
 import { openDatabase, runMigrations } from './database.js';
 import {
   AGGREGATE_MIGRATIONS,
@@ -15,10 +14,9 @@ const NOW = new Date('2026-11-25T12:00:00Z');
 const HOUR = 3_600_000;
 const at = (ms: number): Date => new Date(NOW.getTime() + ms);
 
-const dir = mkdtempSync(join(tmpdir(), 'sfa-aggregate-store-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const tmp = tempRoot('aggregate-store');
 let n = 0;
-const freshPath = (): string => join(dir, `aggregate${++n}.db`);
+const freshPath = (): string => join(tmp.path, `aggregate${++n}.db`);
 
 const opened: AggregateStore[] = [];
 function openStore(path = freshPath()): AggregateStore {

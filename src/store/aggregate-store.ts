@@ -260,6 +260,22 @@ export const AGGREGATE_MIGRATIONS: readonly Migration[] = [
         BEGIN UPDATE inventory_version SET version = version + 1; END;
     `,
   },
+  {
+    version: 3,
+    name: 'slice audit: who shut a slice down and who reopened it',
+    // Names the slice by URN, not by row: the trail outlives the slice's row.
+    up: `
+      CREATE TABLE slice_audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL CHECK (${isDate('at')}),
+        slice_urn TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('shutdown', 'reopen')),
+        actor TEXT NOT NULL,
+        note TEXT
+      ) STRICT;
+      CREATE INDEX slice_audit_lower_urn ON slice_audit (lower(slice_urn));
+    `,
+  },
 ];
 
 // ---- Rows ----
@@ -297,6 +313,16 @@ export interface NodeRow {
 export interface Tag {
   name: string;
   value: string;
+}
+
+/** One line of a slice's audit trail. */
+export interface SliceAuditRow {
+  at: Date;
+  sliceUrn: string;
+  action: 'shutdown' | 'reopen';
+  /** The caller's URN (Shutdown), or `operator <unix user>` (`sfa slice reopen`). */
+  actor: string;
+  note: string | null;
 }
 
 export interface NodegroupRow {
@@ -663,6 +689,16 @@ export class AggregateStore {
       ),
       setSliceExpires: p<[string, number]>('UPDATE slices SET expires = ? WHERE id = ?'),
       setSliceShutdown: p<[string | null, number]>('UPDATE slices SET shutdown = ? WHERE id = ?'),
+      insertSliceAudit: p<[string, string, string, string, string | null]>(
+        'INSERT INTO slice_audit (at, slice_urn, action, actor, note) VALUES (?, ?, ?, ?, ?)',
+      ),
+      sliceAudit: p<
+        [string],
+        { at: string; slice_urn: string; action: string; actor: string; note: string | null }
+      >(
+        `SELECT at, slice_urn, action, actor, note FROM slice_audit
+           WHERE lower(slice_urn) = lower(?) ORDER BY id`,
+      ),
       deleteSlice: p<[number]>('DELETE FROM slices WHERE id = ?'),
       lapsedSlices: p<[string], DbSlice>(
         `SELECT ${SLICE_COLUMNS} FROM slices s WHERE s.expires <= ? AND s.shutdown IS NULL
@@ -1007,6 +1043,27 @@ export class AggregateStore {
 
   setSliceShutdown(id: number, at: Date | null): void {
     this.stmt.setSliceShutdown.run(at === null ? null : formatUtc(at), id);
+  }
+
+  recordSliceAudit(row: SliceAuditRow): void {
+    this.stmt.insertSliceAudit.run(
+      formatUtc(row.at),
+      row.sliceUrn,
+      row.action,
+      row.actor,
+      row.note,
+    );
+  }
+
+  /** The audit trail of slice `urn`, oldest first. */
+  sliceAudit(urn: string): SliceAuditRow[] {
+    return this.stmt.sliceAudit.all(urn).map((r) => ({
+      at: parseUtc(r.at, 'slice_audit.at'),
+      sliceUrn: r.slice_urn,
+      action: r.action as SliceAuditRow['action'],
+      actor: r.actor,
+      note: r.note,
+    }));
   }
 
   /** Delete a slice with its users; fails (foreign key) while it has slivers. */

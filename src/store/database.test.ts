@@ -1,7 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempRoot } from '../../test/support/tmp.js';
 import {
   BUSY_TIMEOUT_MS,
   openDatabase,
@@ -12,11 +11,9 @@ import {
   type Migration,
 } from './database.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'sfa-database-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
+const tmp = tempRoot('database');
 let n = 0;
-const freshPath = (): string => join(dir, `db${++n}.sqlite`);
+const freshPath = (): string => join(tmp.path, `db${++n}.sqlite`);
 const open: Database[] = [];
 function openDb(path: string): Database {
   const db = openDatabase(path);

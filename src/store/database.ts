@@ -32,6 +32,12 @@ export interface Migration {
   readonly name: string;
   /** SQL statements, run with `db.exec`. */
   readonly up: string;
+  /**
+   * Rebuilds a table that others reference (SQLite's way to change a column's constraint:
+   * create, copy, drop, rename): foreign keys are off while it runs, or dropping the old table
+   * would cascade to the rows referencing it; they are checked before the commit.
+   */
+  readonly rebuildsTable?: boolean;
 }
 
 /** The database was written by a newer (or different) version of this code. */
@@ -224,15 +230,26 @@ export function runMigrations(
 
   const appliedNow: number[] = [];
   for (const migration of migrations) {
-    writeTransaction(db, () => {
-      // Re-read inside the write lock: another process may have migrated meanwhile.
-      const applied = readApplied.all();
-      checkApplied(applied, known, db.name);
-      if (applied.some((a) => a.version === migration.version)) return;
-      db.exec(migration.up);
-      record.run(migration.version, migration.name, formatUtc(now()));
-      appliedNow.push(migration.version);
-    });
+    // The pragma is a no-op inside a transaction: it is set around it.
+    if (migration.rebuildsTable) db.pragma('foreign_keys = OFF');
+    try {
+      writeTransaction(db, () => {
+        // Re-read inside the write lock: another process may have migrated meanwhile.
+        const applied = readApplied.all();
+        checkApplied(applied, known, db.name);
+        if (applied.some((a) => a.version === migration.version)) return;
+        db.exec(migration.up);
+        if (migration.rebuildsTable && (db.pragma('foreign_key_check') as unknown[]).length > 0) {
+          throw new Error(
+            `migration ${migration.version} '${migration.name}' would leave broken references in ${db.name}`,
+          );
+        }
+        record.run(migration.version, migration.name, formatUtc(now()));
+        appliedNow.push(migration.version);
+      });
+    } finally {
+      if (migration.rebuildsTable) db.pragma('foreign_keys = ON');
+    }
   }
   if (migrations.length === 0) checkApplied(readApplied.all(), known, db.name);
   return appliedNow;

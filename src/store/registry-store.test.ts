@@ -1,12 +1,11 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { AlreadyExists, BadArgs, SearchFailed, type GeniFault } from '../faults.js';
 import { ROOT } from '../../test/support/paths.js';
+import { tempRoot } from '../../test/support/tmp.js';
 import { openDatabase, runMigrations, SchemaVersionError } from './database.js';
 import {
   REGISTRY_MIGRATIONS,
@@ -21,10 +20,9 @@ const NOW = new Date('2026-11-25T12:00:00Z');
 const LATER = new Date('2026-11-26T08:30:15.999Z');
 const GID = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
-const dir = mkdtempSync(join(tmpdir(), 'sfa-registry-store-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const tmp = tempRoot('registry-store');
 let n = 0;
-const freshPath = (): string => join(dir, `registry${++n}.sqlite`);
+const freshPath = (): string => join(tmp.path, `registry${++n}.sqlite`);
 
 const opened: RegistryStore[] = [];
 function openStore(path = freshPath()): RegistryStore {

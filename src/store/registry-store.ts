@@ -201,6 +201,29 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX issued_gids_lower_caller ON issued_gids (lower(caller_urn));
     `,
   },
+  {
+    version: 4,
+    name: 'peers without aggregates (a registry or clearinghouse only)',
+    rebuildsTable: true,
+    up: `
+      CREATE TABLE peers_new (
+        id INTEGER PRIMARY KEY,
+        hrn TEXT NOT NULL,
+        registry_url TEXT NOT NULL,
+        -- A JSON array of URLs, empty for a peer with only a registry or clearinghouse.
+        aggregate_urls TEXT NOT NULL
+          CHECK (json_valid(aggregate_urls) AND json_type(aggregate_urls) = 'array'),
+        created TEXT NOT NULL,
+        last_contact TEXT,
+        health TEXT NOT NULL DEFAULT 'unknown'
+      ) STRICT;
+      INSERT INTO peers_new (id, hrn, registry_url, aggregate_urls, created, last_contact, health)
+        SELECT id, hrn, registry_url, aggregate_urls, created, last_contact, health FROM peers;
+      DROP TABLE peers;
+      ALTER TABLE peers_new RENAME TO peers;
+      CREATE UNIQUE INDEX peers_lower_hrn ON peers (lower(hrn));
+    `,
+  },
 ];
 
 /** A GID the registry handed out without storing it in a record (CreateGid). */

@@ -27,7 +27,7 @@ import {
   serverTimeouts,
   type ConnectionLimits,
 } from './connection-guard.js';
-import { DEFAULT_PARSE_LIMITS, parseMethodCall } from './parse.js';
+import { DEFAULT_PARSE_LIMITS, parseMethodCallAsync } from './parse.js';
 import { serializeFault, serializeMethodResponse } from './serialize.js';
 import type { XmlRpcValue, XmlRpcWritable } from './value.js';
 
@@ -154,7 +154,7 @@ export function createXmlRpcServer(opts: XmlRpcServerOptions): Server {
   async function respond(body: Buffer, peer: Peer, path: string): Promise<string | Buffer> {
     let method = '(unparsed)';
     try {
-      const call = parseMethodCall(body, { maxBytes: maxBodyBytes, maxDepth });
+      const call = await parseMethodCallAsync(body, { maxBytes: maxBodyBytes, maxDepth });
       method = call.methodName;
       const value = await opts.handler({ method, params: call.params, peer, path });
       if (value instanceof PreparedResponse) return value.body;

@@ -18,12 +18,14 @@ import {
   type TestUser,
 } from '../support/authority.js';
 import { NOW } from '../support/paths.js';
+import { tempRoot } from '../support/tmp.js';
 
 const GENI3 = { type: 'geni', version: '3' };
 const SLICE = 'urn:publicid:IDN+ple:inria+slice+myslice';
 const req = (host: string) =>
   `<rspec type="request" xmlns="http://www.geni.net/resources/rspec/3"><node client_id="${host}" component_id="urn:publicid:IDN+ple:inria+node+${host}" exclusive="false"><sliver_type name="plab-vserver"/></node></rspec>`;
 
+const tmp = tempRoot('am-v2');
 let dir: string;
 let running: RunningAuthority;
 let alice: TestUser;
@@ -34,7 +36,7 @@ const code = (r: XmlRpcValue) => ((r as XmlRpcStruct)['code'] as XmlRpcStruct)['
 const value = (r: XmlRpcValue) => (r as XmlRpcStruct)['value'];
 
 beforeAll(async () => {
-  const made = await makeAuthorityDir();
+  const made = await makeAuthorityDir(NOW, tmp.path);
   dir = made.dir;
   alice = made.alice;
   running = await startTestAuthority(dir);

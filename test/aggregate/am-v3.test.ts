@@ -1,7 +1,7 @@
 /**
  * The GENI AM API v3 over real HTTPS, with credentials issued by the registry of the same
  * authority, the way sfi and omni call it; and the GENI AM API acceptance cases
- * (../shared/vectors/geni-acceptance).
+ * (test/vectors/geni-acceptance).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,9 +17,9 @@ import {
   startTestAuthority,
   type TestUser,
 } from '../support/authority.js';
-import { NOW, SHARED } from '../support/paths.js';
+import { GENI_ACCEPTANCE as ACCEPTANCE, NOW } from '../support/paths.js';
+import { tempRoot } from '../support/tmp.js';
 
-const ACCEPTANCE = join(SHARED, 'vectors/geni-acceptance');
 const GENI3 = {
   type: 'GENI',
   version: '3',
@@ -29,6 +29,7 @@ const GENI3 = {
 };
 const SLICE = 'urn:publicid:IDN+ple:inria+slice+myslice';
 
+const tmp = tempRoot('am-v3');
 let running: RunningAuthority;
 let alice: TestUser;
 let bob: TestUser;
@@ -50,7 +51,7 @@ function code(r: XmlRpcStruct): number {
 }
 
 beforeAll(async () => {
-  const made = await makeAuthorityDir();
+  const made = await makeAuthorityDir(NOW, tmp.path);
   ({ alice, bob } = made);
   running = await startTestAuthority(made.dir);
   const a = await bootstrapUser(running.urls.registry, alice);

@@ -1,17 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { publicKeyToOpenSsh } from '../../src/credentials/keys.js';
 import { sfa } from '../support/cli.js';
 import { referenceKey } from '../support/vectors.js';
 import { SFA_REFERENCE } from '../support/paths.js';
+import { tempRoot } from '../support/tmp.js';
 import { xmlsec1Verify } from '../support/xmlsec1.js';
 
 const ref = (name: string) => join(SFA_REFERENCE, name);
 const AT = '2026-11-25T12:00:00Z';
-const tmp = () => mkdtempSync(join(tmpdir(), 'sfa-cli-'));
+const root = tempRoot('credentials-cli');
+const tmp = () => root.dir('cli');
 
 describe('sfa credential verify', () => {
   it('accepts the Python SFA user credential with ple.gid as root (exit 0)', () => {

@@ -2,19 +2,20 @@
  * The operator commands, run as processes on a real data folder: exact syntax, what they print,
  * and that bad input changes nothing.
  */
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../src/config.js';
 import { sfa } from '../support/cli.js';
 import { newUser } from '../support/authority.js';
+import { tempRoot } from '../support/tmp.js';
 
+const tmp = tempRoot('registry-cli');
 let dir: string;
 const run = (...args: string[]) => sfa([...args, '--dir', dir]);
 
 beforeAll(() => {
-  dir = join(mkdtempSync(join(tmpdir(), 'sfa-admin-')), 'data');
+  dir = join(tmp.dir('admin'), 'data');
 });
 
 describe('sfa init', () => {

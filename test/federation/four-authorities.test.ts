@@ -6,9 +6,8 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { delegateCredential } from '../../src/credentials/delegate-credential.js';
 import { Gid } from '../../src/credentials/gid.js';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:tls';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initAuthority } from '../../src/authority/init-authority.js';
@@ -27,11 +26,15 @@ import {
 } from '../support/authority.js';
 import { sfa } from '../support/cli.js';
 import { spawnAuthority, type ProcessAuthority } from '../support/process-authority.js';
+import { tempRoot } from '../support/tmp.js';
 
 const GENI3 = { type: 'GENI', version: '3' };
 const SLICE = 'urn:publicid:IDN+ple:inria+slice+myslice';
 const RELAY_TIMEOUT_MS = 2_000;
 
+const tmp = tempRoot('four-authorities');
+/** Every authority process started, stopped after the tests even if the others failed to start. */
+const started: ProcessAuthority[] = [];
 let ple: ProcessAuthority;
 let plc: ProcessAuthority;
 let plj: ProcessAuthority;
@@ -49,7 +52,7 @@ const stats = (r: XmlRpcValue) => (r as XmlRpcStruct)['sfa_ts_aggregates'] as Xm
 const statusOf = (r: XmlRpcValue, hrn: string) => stats(r).filter((s) => s['hrn'] === hrn);
 
 async function peerDir(hrn: string): Promise<string> {
-  const dir = join(mkdtempSync(join(tmpdir(), `sfa-${hrn}-`)), 'data');
+  const dir = join(tmp.dir(hrn), 'data');
   await initAuthority({
     dir,
     authority: hrn,
@@ -84,7 +87,7 @@ function peerAdd(
 beforeAll(async () => {
   // ple: the researcher's authority, with a short relay deadline.
   // Made a minute ago by the wall clock: these servers run on the real clock.
-  const made = await makeAuthorityDir(new Date(Date.now() - 60_000));
+  const made = await makeAuthorityDir(new Date(Date.now() - 60_000), tmp.path);
   alice = made.alice;
   const config = JSON.parse(readFileSync(paths.config(made.dir), 'utf8')) as Record<
     string,
@@ -109,11 +112,16 @@ beforeAll(async () => {
   );
   reg.close();
 
+  const spawn = async (hrn: string, dir: string) => {
+    const p = await spawnAuthority(hrn, dir);
+    started.push(p);
+    return p;
+  };
   [ple, plc, plj, elc] = await Promise.all([
-    spawnAuthority('ple', made.dir),
-    spawnAuthority('plc', plcDir),
-    spawnAuthority('plj', await peerDir('plj')),
-    spawnAuthority('elc', await peerDir('elc')),
+    spawn('ple', made.dir),
+    spawn('plc', plcDir),
+    spawn('plj', await peerDir('plj')),
+    spawn('elc', await peerDir('elc')),
   ]);
 
   // A peer aggregate that accepts connections and answers only after 10 s.
@@ -131,7 +139,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
   hangUrl = `https://127.0.0.1:${(hang.address() as { port: number }).port}/`;
-  const hangDir = mkdtempSync(join(tmpdir(), 'sfa-hang-'));
+  const hangDir = tmp.dir('hang');
   writeFileSync(join(hangDir, 'hang.gid'), cert.pem);
 
   // Peering, by the operator commands: ple knows every peer, every peer knows ple.
@@ -167,7 +175,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([ple, plc, plj, elc].filter(Boolean).map((p) => p.stop()));
+  await Promise.all(started.map((p) => p.stop()));
   hang?.close();
 });
 
@@ -302,7 +310,7 @@ describe('a ple researcher across ple, plc, plj and elc', () => {
       subjectPublicKey: k.privateKeyPem,
       notBefore: new Date(Date.now() - 60_000),
     });
-    const file = join(mkdtempSync(join(tmpdir(), 'sfa-rot-')), 'plc-next.gid');
+    const file = join(tmp.dir('rotate'), 'plc-next.gid');
     writeFileSync(file, next.pem);
     const rotated = sfa([
       'peer',

@@ -15,6 +15,7 @@ import type { XmlRpcStruct } from '../../src/xmlrpc/value.js';
 import { client, selfSignedCert, type TestUser } from '../support/authority.js';
 import { sfa } from '../support/cli.js';
 import { NOW } from '../support/paths.js';
+import { tempRoot } from '../support/tmp.js';
 import {
   authorityRoot,
   fault,
@@ -30,6 +31,7 @@ const DAY = 24 * HOUR;
 let clock = NOW;
 const at = (ms: number) => new Date(NOW.getTime() + ms);
 
+const tmp = tempRoot('peers-federation');
 let ple: TestAuthority;
 let plc: TestAuthority;
 let pleServer: RunningAuthority;
@@ -79,8 +81,8 @@ async function closedPort(): Promise<number> {
 }
 
 beforeAll(async () => {
-  ple = await makeAuthority('ple', 'inria', ['alice'], { peerTimeoutMs: 1000 });
-  plc = await makeAuthority('plc', 'princeton', ['bob']);
+  ple = await makeAuthority(tmp.path, 'ple', 'inria', ['alice'], { peerTimeoutMs: 1000 });
+  plc = await makeAuthority(tmp.path, 'plc', 'princeton', ['bob']);
   pleServer = await serve(ple.dir, () => clock);
   plcServer = await serve(plc.dir, () => clock);
   pleUrl = pleServer.urls.registry;

@@ -11,6 +11,7 @@ import { openRegistry } from '../../src/registry/open-registry.js';
 import type { RunningAuthority } from '../../src/server/authority.js';
 import { sfa } from '../support/cli.js';
 import { NOW } from '../support/paths.js';
+import { tempRoot } from '../support/tmp.js';
 import {
   authorityRoot,
   makeAuthority,
@@ -20,6 +21,7 @@ import {
   type TestAuthority,
 } from './support.js';
 
+const tmp = tempRoot('peer-cli');
 let ple: TestAuthority;
 let plc: TestAuthority;
 let plcServer: RunningAuthority;
@@ -29,9 +31,9 @@ const env = { USER: 'opal' };
 const run = (...args: string[]) => sfa([...args, '--dir', ple.dir], { env });
 const runAsync = (...args: string[]) => sfaAsync([...args, '--dir', ple.dir], { env });
 
-/** A GID file in the data folder's parent directory. */
+/** A GID file `<name>.gid` in a new folder of this test file's own. */
 function gidFile(name: string, p: Principal): string {
-  const file = join(ple.dir, '..', `${name}.gid`);
+  const file = join(tmp.dir('gid'), `${name}.gid`);
   writeFileSync(file, p.gid.pem);
   return file;
 }
@@ -64,8 +66,8 @@ function expectError(r: { status: number | null; stderr: string }, line: string)
 }
 
 beforeAll(async () => {
-  ple = await makeAuthority('ple', 'inria', []);
-  plc = await makeAuthority('plc', 'princeton', []);
+  ple = await makeAuthority(tmp.path, 'ple', 'inria', []);
+  plc = await makeAuthority(tmp.path, 'plc', 'princeton', []);
   plcServer = await serve(plc.dir, () => NOW);
   plcUrl = plcServer.urls.registry;
 });
@@ -91,8 +93,8 @@ describe('sfa peer, as scripts use it', { timeout: 120_000 }, () => {
       "error: BADARGS (geni_code 1): --registry must be an http(s) URL such as https://host:12345/, not 'plc.example:12345'",
     );
     expectError(
-      run('peer', 'add', 'plc', '--registry', plcUrl),
-      "error: required option '--aggregate <url>' not specified",
+      run('peer', 'add', 'plc', '--aggregate', AGG),
+      "error: required option '--registry <url>' not specified",
     );
     expectError(
       run(

@@ -4,8 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initAuthority } from '../../src/authority/init-authority.js';
 import { paths } from '../../src/config.js';
@@ -18,6 +17,7 @@ import { createRecord } from '../../src/registry/register.js';
 import { startAuthority, type RunningAuthority } from '../../src/server/authority.js';
 import type { TestUser } from '../support/authority.js';
 import { NOW, ROOT } from '../support/paths.js';
+import { makeTempDir } from '../support/tmp.js';
 
 /** When the test authorities were made: a day before the servers' clock (NOW). */
 export const T0 = new Date(NOW.getTime() - 86_400_000);
@@ -85,16 +85,18 @@ export interface TestAuthority {
 }
 
 /**
- * An authority `hrn` made at T0 with site `<hrn>.<site>` and users `<hrn>.<site>.<name>`.
- * `config` is merged into sfa.json (e.g. `{ peerTimeoutMs: 500 }`).
+ * An authority `hrn` made at T0 with site `<hrn>.<site>` and users `<hrn>.<site>.<name>`, in a
+ * new folder `<under>/sfa-<hrn>-XXXXXX` (the test's own: test/support/tmp.ts), which the caller
+ * removes. `config` is merged into sfa.json (e.g. `{ peerTimeoutMs: 500 }`).
  */
 export async function makeAuthority(
+  under: string,
   hrn: string,
   site: string,
   names: string[],
   config: Record<string, unknown> = {},
 ): Promise<TestAuthority> {
-  const dir = mkdtempSync(join(tmpdir(), `sfa-${hrn}-`));
+  const dir = makeTempDir(hrn, under);
   await initAuthority({ dir, authority: hrn, hostname: 'localhost', now: T0 });
   const file = paths.config(dir);
   writeFileSync(

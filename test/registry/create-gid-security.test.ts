@@ -8,9 +8,7 @@
  * registry's SQLite file, and the `sfa` command as a process. Fixed clock (NOW).
  */
 import { sign as cryptoSign, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initAuthority } from '../../src/authority/init-authority.js';
 import { paths } from '../../src/config.js';
@@ -37,6 +35,7 @@ import {
 } from '../support/authority.js';
 import { sfa } from '../support/cli.js';
 import { NOW } from '../support/paths.js';
+import { tempRoot } from '../support/tmp.js';
 
 const INRIA_URN = 'urn:publicid:IDN+ple:inria+authority+sa';
 const BOB_URN = 'urn:publicid:IDN+ple:inria+user+bob';
@@ -52,6 +51,7 @@ const GENI3 = {
 const ALL: { name: string; canDelegate: boolean }[] = [{ name: '*', canDelegate: true }];
 const EXPIRES = new Date('2026-12-20T00:00:00Z');
 
+const tmp = tempRoot('create-gid');
 let dir: string;
 let running: RunningAuthority;
 let trust: TrustStore;
@@ -105,7 +105,7 @@ function withoutKeyCertSign(gid: Gid, issuerKey: KeyObject): Gid {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sfa-creategid-'));
+  dir = tmp.dir('authority');
   // Awaited whether these are synchronous or not: key generation moves off the event loop.
   await initAuthority({
     dir,

@@ -20,7 +20,9 @@ import {
   type TestUser,
 } from '../support/authority.js';
 import { NOW } from '../support/paths.js';
+import { tempRoot } from '../support/tmp.js';
 
+const tmp = tempRoot('registry-api');
 let dir: string;
 let alice: TestUser;
 let bob: TestUser;
@@ -42,7 +44,7 @@ async function bootstrap(
 }
 
 beforeAll(async () => {
-  ({ dir, alice, bob, carol } = await makeAuthorityDir());
+  ({ dir, alice, bob, carol } = await makeAuthorityDir(NOW, tmp.path));
   running = await startTestAuthority(dir);
   url = running.urls.registry;
   trust = TrustStore.fromFiles([paths.trustedRoots(dir)]);

@@ -4,17 +4,10 @@
  * caller's call_id, of any length, for any method. Now a call_id is at most 256 characters,
  * and only the calls whose repetition would change something are kept for replay.
  */
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_CALL_ID_LENGTH } from '../../src/aggregate/options.js';
-import type { RunningAuthority } from '../../src/server/authority.js';
-import type { XmlRpcStruct, XmlRpcValue } from '../../src/xmlrpc/value.js';
-import {
-  bootstrapUser,
-  client,
-  makeAuthorityDir,
-  startTestAuthority,
-} from '../support/authority.js';
+import type { XmlRpcStruct } from '../../src/xmlrpc/value.js';
+import { aliceSession, geniCode, type AliceSession } from '../support/authority.js';
 
 const SLICE = 'urn:publicid:IDN+ple:inria+slice+myslice';
 const REQUEST =
@@ -23,26 +16,18 @@ const REQUEST =
   'component_manager_id="urn:publicid:IDN+ple+authority+cm" exclusive="false">' +
   '<sliver_type name="plab-vserver"/></node></rspec>';
 
-let running: RunningAuthority;
-let dir: string;
-let am: (method: string, ...params: XmlRpcValue[]) => Promise<XmlRpcStruct>;
+let session: AliceSession;
+let am: AliceSession['am'];
 let sliceCred: XmlRpcStruct[];
-
-const code = (r: XmlRpcStruct) => (r['code'] as XmlRpcStruct)['geni_code'];
+const code = geniCode;
 
 beforeAll(async () => {
-  const made = await makeAuthorityDir();
-  dir = made.dir;
-  running = await startTestAuthority(dir);
-  const a = await bootstrapUser(running.urls.registry, made.alice);
-  const cred = (await a.registry('GetCredential', a.cred, 'ple.inria.myslice', 'slice')) as string;
-  sliceCred = [{ geni_type: 'geni_sfa', geni_version: '3', geni_value: cred }];
-  const call = client(running.urls.aggregate, made.alice.keyPem, a.gid);
-  am = async (method, ...params) => (await call(method, ...params)) as XmlRpcStruct;
+  session = await aliceSession();
+  am = session.am;
+  sliceCred = await session.sliceCred('myslice');
 });
 afterAll(async () => {
-  await running?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await session?.close();
 });
 
 describe('Security: anyone can exhaust the server’s memory through call_id', () => {

@@ -5,26 +5,17 @@
  * it, and RSA key generation runs off the event loop. How long the loop stalls under a heavy
  * call is shown by `npm run bench -- aggregate` (round c), not timed here.
  */
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALL_LIMITS } from '../../src/limits.js';
-import type { RunningAuthority } from '../../src/server/authority.js';
-import type { XmlRpcStruct, XmlRpcValue } from '../../src/xmlrpc/value.js';
-import {
-  bootstrapUser,
-  client,
-  fault,
-  makeAuthorityDir,
-  startTestAuthority,
-} from '../support/authority.js';
+import type { XmlRpcStruct } from '../../src/xmlrpc/value.js';
+import { aliceSession, fault, geniCode, type AliceSession } from '../support/authority.js';
 
 const SLICE = 'urn:publicid:IDN+ple:inria+slice+myslice';
 const CM = 'urn:publicid:IDN+ple+authority+cm';
 
-let running: RunningAuthority;
-let dir: string;
-let am: (method: string, ...params: XmlRpcValue[]) => Promise<XmlRpcStruct>;
-let registry: (method: string, ...params: XmlRpcValue[]) => Promise<XmlRpcValue>;
+let session: AliceSession;
+let am: AliceSession['am'];
+let registry: AliceSession['registry'];
 let userCred: string;
 let sliceCred: XmlRpcStruct[];
 
@@ -37,26 +28,15 @@ const unbound = (count: number) =>
   ).join('') +
   '</rspec>';
 
-const outcome = (r: XmlRpcStruct) => ({
-  code: (r['code'] as XmlRpcStruct)['geni_code'],
-  output: r['output'] as string,
-});
+const outcome = (r: XmlRpcStruct) => ({ code: geniCode(r), output: r['output'] as string });
 
 beforeAll(async () => {
-  const made = await makeAuthorityDir();
-  dir = made.dir;
-  running = await startTestAuthority(dir);
-  const a = await bootstrapUser(running.urls.registry, made.alice);
-  userCred = a.cred;
-  registry = a.registry;
-  const cred = (await a.registry('GetCredential', a.cred, 'ple.inria.myslice', 'slice')) as string;
-  sliceCred = [{ geni_type: 'geni_sfa', geni_version: '3', geni_value: cred }];
-  const call = client(running.urls.aggregate, made.alice.keyPem, a.gid);
-  am = async (method, ...params) => (await call(method, ...params)) as XmlRpcStruct;
+  session = await aliceSession();
+  ({ am, registry, userCred } = session);
+  sliceCred = await session.sliceCred('myslice');
 });
 afterAll(async () => {
-  await running?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await session?.close();
 });
 
 describe('Security: one request can stall every service', () => {

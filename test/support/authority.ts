@@ -5,8 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initAuthority } from '../../src/authority/init-authority.js';
 import { generateKeyPair, publicKeyToOpenSsh } from '../../src/credentials/keys.js';
@@ -14,8 +13,9 @@ import { openRegistry } from '../../src/registry/open-registry.js';
 import { createRecord } from '../../src/registry/register.js';
 import { startAuthority, type RunningAuthority } from '../../src/server/authority.js';
 import { xmlRpcCall } from '../../src/xmlrpc/client.js';
-import type { XmlRpcValue } from '../../src/xmlrpc/value.js';
+import type { XmlRpcStruct, XmlRpcValue } from '../../src/xmlrpc/value.js';
 import { NOW } from './paths.js';
+import { makeTempDir, removeTempDir } from './tmp.js';
 
 export interface TestUser {
   hrn: string;
@@ -37,7 +37,7 @@ export function newUser(hrn: string): TestUser {
 
 /** A self-signed `CN=<hrn>` certificate on the user's key: what sfi makes on its first run. */
 export function selfSignedCert(user: TestUser): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sfa-sscert-'));
+  const dir = makeTempDir('sscert');
   const keyFile = join(dir, 'k.pem');
   writeFileSync(keyFile, user.keyPem, { mode: 0o600 });
   try {
@@ -58,21 +58,25 @@ export function selfSignedCert(user: TestUser): string {
       { encoding: 'utf8' },
     );
   } finally {
-    rmSync(dir, { recursive: true, force: true }); // the user's private key was in there
+    removeTempDir(dir); // the user's private key was in there
   }
 }
 
 /**
  * `ple` with sub-authority `ple.inria`, PI alice, researcher bob, slice `ple.inria.myslice`
- * (researcher alice), and `carol` (no role).
+ * (researcher alice), and `carol` (no role), in a new folder `<under>/sfa-authority-XXXXXX`
+ * (by default under the system temporary folder): the caller removes it.
  */
-export async function makeAuthorityDir(now: Date = NOW): Promise<{
+export async function makeAuthorityDir(
+  now: Date = NOW,
+  under?: string,
+): Promise<{
   dir: string;
   alice: TestUser;
   bob: TestUser;
   carol: TestUser;
 }> {
-  const dir = mkdtempSync(join(tmpdir(), 'sfa-authority-'));
+  const dir = makeTempDir('authority', under);
   await initAuthority({ dir, authority: 'ple', hostname: 'localhost', now: now });
   const alice = newUser('ple.inria.alice');
   const bob = newUser('ple.inria.bob');
@@ -144,3 +148,72 @@ export async function fault(
   }
   throw new Error('expected a fault');
 }
+
+/** A running test authority with alice bootstrapped as sfi does, ready to call an interface. */
+export interface AliceSession {
+  readonly dir: string;
+  readonly running: RunningAuthority;
+  readonly alice: TestUser;
+  /** alice's user credential and GID (her TLS certificate). */
+  readonly userCred: string;
+  readonly gid: string;
+  /** The registry, as alice. */
+  readonly registry: ReturnType<typeof client>;
+  /** `url` (the aggregate unless said otherwise), as alice; answers are AM API structs. */
+  readonly am: (method: string, ...params: XmlRpcValue[]) => Promise<XmlRpcStruct>;
+  /** alice's slice credential for `ple.inria.<name>`, as AM API v3 credential structs. */
+  sliceCred(name: string): Promise<XmlRpcStruct[]>;
+  /** Stop the servers and remove the folder. */
+  close(): Promise<void>;
+}
+
+/**
+ * {@link makeAuthorityDir}, more slices of alice's (`ple.inria.<name>`), the authority served on
+ * the fixed clock, and alice bootstrapped: what most API tests start from.
+ */
+export async function aliceSession(
+  opts: { slices?: string[]; interface?: 'aggregate' | 'aggregateV2' | 'slicemgr' } = {},
+): Promise<AliceSession> {
+  const made = await makeAuthorityDir();
+  let running: RunningAuthority | undefined;
+  try {
+    const reg = openRegistry(made.dir);
+    try {
+      for (const s of opts.slices ?? []) {
+        const input = { hrn: `ple.inria.${s}`, type: 'slice', researchers: [made.alice.hrn] };
+        await createRecord(reg.ctx, input as Parameters<typeof createRecord>[1], NOW);
+      }
+    } finally {
+      reg.close();
+    }
+    running = await startTestAuthority(made.dir);
+    const a = await bootstrapUser(running.urls.registry, made.alice);
+    const call = client(running.urls[opts.interface ?? 'aggregate'], made.alice.keyPem, a.gid);
+    const r = running;
+    return {
+      dir: made.dir,
+      running: r,
+      alice: made.alice,
+      userCred: a.cred,
+      gid: a.gid,
+      registry: a.registry,
+      am: async (method, ...params) => (await call(method, ...params)) as XmlRpcStruct,
+      sliceCred: async (name) => {
+        const cred = await a.registry('GetCredential', a.cred, `ple.inria.${name}`, 'slice');
+        return [{ geni_type: 'geni_sfa', geni_version: '3', geni_value: cred as string }];
+      },
+      close: async () => {
+        await r.close();
+        removeTempDir(made.dir);
+      },
+    };
+  } catch (e) {
+    await running?.close();
+    removeTempDir(made.dir);
+    throw e;
+  }
+}
+
+/** The GENI code of an AM API answer. */
+export const geniCode = (answer: XmlRpcStruct): unknown =>
+  (answer['code'] as XmlRpcStruct)['geni_code'];

@@ -43,10 +43,11 @@ export function spawnAuthority(hrn: string, dir: string): Promise<ProcessAuthori
   const log: string[] = [];
   let out = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${hrn} did not start: ${out} ${log.join('\n')}`)),
-      30_000,
-    );
+    const timer = setTimeout(() => {
+      // Not left running: it would hold its data folder, which the test removes.
+      child.kill('SIGKILL');
+      reject(new Error(`${hrn} did not start: ${out} ${log.join('\n')}`));
+    }, 30_000);
     child.stderr!.on('data', (d: Buffer) => log.push(...d.toString().split('\n').filter(Boolean)));
     child.on('exit', (code) => reject(new Error(`${hrn} exited with ${code}: ${log.join('\n')}`)));
     child.stdout!.on('data', (d: Buffer) => {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeTempDir, removeTempDir } from './tmp.js';
 
 /**
  * Verify one signature of a credential with xmlsec1, the tool the Python SFA, geni-tools and
@@ -13,7 +13,7 @@ export function xmlsec1Verify(
   trustedPems: string[],
   at: Date,
 ): { ok: boolean; output: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'sfa-xmlsec1-'));
+  const dir = makeTempDir('xmlsec1');
   try {
     const file = join(dir, 'cred.xml');
     writeFileSync(file, xml);
@@ -28,6 +28,6 @@ export function xmlsec1Verify(
     const r = spawnSync('xmlsec1', args, { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
     return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 }

@@ -413,7 +413,7 @@ export function allocate(
     let slice = store.sliceByUrn(xrn.urn);
     if (slice?.shutdown) {
       throw new Refused(
-        `slice ${slice.urn} was shut down at ${show(slice.shutdown)} and takes no new resources here; ask this aggregate's operator`,
+        `slice ${slice.urn} was shut down at ${show(slice.shutdown)} and takes no new resources here; ask this aggregate's operator to reopen it (sfa slice reopen ${slice.urn})`,
       );
     }
     if (!slice) {

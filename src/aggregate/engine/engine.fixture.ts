@@ -2,10 +2,9 @@
  * Shared set-up for the engine's tests: engines on real SQLite files in a temporary
  * directory, a small inventory, a fixed clock, and a helper asserting the exact fault.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
+import { tempRoot } from '../../../test/support/tmp.js';
 import type { GeniFault } from '../../faults.js';
 import { AggregateEngine, type EngineOptions } from './engine.js';
 import type { Inventory } from './inventory.js';
@@ -68,10 +67,10 @@ export const on = (
   extra: Partial<RequestedSliver> = {},
 ): RequestedSliver => ({ clientId, componentId: NODE(hostname), ...extra });
 
-const dir = mkdtempSync(join(tmpdir(), 'sfa-aggregate-engine-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// Imported before a test file registers its own hooks: removed after them.
+const tmp = tempRoot('aggregate-engine');
 let n = 0;
-export const freshPath = (): string => join(dir, `aggregate${++n}.db`);
+export const freshPath = (): string => join(tmp.path, `aggregate${++n}.db`);
 
 const opened: AggregateEngine[] = [];
 afterEach(() => {

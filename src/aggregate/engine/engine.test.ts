@@ -323,7 +323,7 @@ describe('AggregateEngine: operational actions and shutdown', () => {
   it('shuts a slice down: slivers stop, nothing new is accepted, delete still works', () => {
     const engine = openEngine();
     const [p] = allocProvision(engine, SLICE_A, [on('n1', 's1.inria.fr')]).slivers;
-    const out = engine.shutdown(SLICE_A, at(MINUTE));
+    const out = engine.shutdown(SLICE_A, at(MINUTE), 'urn:publicid:IDN+ple:inria+user+alice');
     expect(out.slice.shutdown).toEqual(at(MINUTE));
     expect(out.slivers.map((s) => s.operationalState)).toEqual(['geni_notready']);
 
@@ -336,13 +336,32 @@ describe('AggregateEngine: operational actions and shutdown', () => {
     // Shut down slices are kept for the operator, never reaped as empty.
     engine.delete([p!.urn], at(2 * MINUTE));
     expect(engine.reap(at(30 * DAY)).slices).toEqual([]);
-    engine.reopenSlice(SLICE_A);
+    expect(engine.reopenSlice(SLICE_A, at(3 * MINUTE), 'operator root', 'checked')).toEqual(
+      at(MINUTE),
+    );
     expect(alloc(engine, SLICE_A, [on('n2', 's2.inria.fr')]).slivers).toHaveLength(1);
+    // Both are on the slice's audit trail, with who and when.
+    expect(engine.sliceAudit(SLICE_A)).toEqual([
+      {
+        at: at(MINUTE),
+        sliceUrn: SLICE_A,
+        action: 'shutdown',
+        actor: 'urn:publicid:IDN+ple:inria+user+alice',
+        note: null,
+      },
+      {
+        at: at(3 * MINUTE),
+        sliceUrn: SLICE_A,
+        action: 'reopen',
+        actor: 'operator root',
+        note: 'checked',
+      },
+    ]);
   });
 
   it('refuses Shutdown of an unknown slice', () => {
     const engine = openEngine();
-    fault(SearchFailed, 12, () => engine.shutdown(SLICE_A, NOW));
+    fault(SearchFailed, 12, () => engine.shutdown(SLICE_A, NOW, 'urn:publicid:IDN+ple+user+x'));
   });
 });
 

@@ -51,7 +51,7 @@ import type {
   SliceStatus,
   SliverStatus,
 } from './types.js';
-import type { NodeRow, SiteRow } from '../../store/aggregate-store.js';
+import type { NodeRow, SiteRow, SliceAuditRow } from '../../store/aggregate-store.js';
 import { nodeUrn, sliverUrn } from './urns.js';
 
 export type * from './types.js';
@@ -231,12 +231,18 @@ export class AggregateEngine {
     return performAction(this.ctx, urns, action, options);
   }
 
-  shutdown(sliceUrn: string, now: Date): SliceStatus {
-    return shutdown(this.ctx, sliceUrn, now);
+  /** `actor`: who asks (the caller's URN), for the slice's audit trail. */
+  shutdown(sliceUrn: string, now: Date, actor: string): SliceStatus {
+    return shutdown(this.ctx, sliceUrn, now, actor);
   }
 
-  reopenSlice(sliceUrn: string): void {
-    reopenSlice(this.ctx, sliceUrn);
+  reopenSlice(sliceUrn: string, now: Date, actor: string, note: string | null = null): Date {
+    return reopenSlice(this.ctx, sliceUrn, now, actor, note);
+  }
+
+  /** Who shut slice `sliceUrn` down and who reopened it, oldest first. */
+  sliceAudit(sliceUrn: string): SliceAuditRow[] {
+    return this.ctx.store.sliceAudit(sliceUrn);
   }
 
   reap(now: Date): ReapResult {

@@ -1,6 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BadArgs, Refused, SearchFailed } from '../../faults.js';
 import { demoInventory } from './demo-inventory.js';
@@ -246,8 +244,7 @@ describe('demoInventory', () => {
 
 describe('the advertisement snapshot', () => {
   it('follows inventory changes made through another connection (another process)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sfa-snapshot-'));
-    const file = join(dir, 'aggregate.db');
+    const file = freshPath(); // in the fixture's folder, removed after the file's tests
     const server = AggregateEngine.open(file);
     const operator = AggregateEngine.open(file);
     try {

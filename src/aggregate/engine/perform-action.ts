@@ -79,7 +79,7 @@ export function performAction(
     const { slice, slivers } = selectSlivers(ctx, urns, now);
     if (slice.shutdown && checked !== 'geni_stop') {
       throw new Refused(
-        `slice ${slice.urn} was shut down at ${show(slice.shutdown)}; only geni_stop is accepted; ask this aggregate's operator`,
+        `slice ${slice.urn} was shut down at ${show(slice.shutdown)}; only geni_stop is accepted; ask this aggregate's operator to reopen it (sfa slice reopen ${slice.urn})`,
       );
     }
     const unprovisioned = slivers.filter((s) => s.allocationState !== 'geni_provisioned');

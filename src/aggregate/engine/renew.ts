@@ -55,7 +55,7 @@ export function renew(
     const { slice, slivers } = selectSlivers(ctx, urns, now);
     if (slice.shutdown) {
       throw new Refused(
-        `slice ${slice.urn} was shut down at ${show(slice.shutdown)}; ask this aggregate's operator`,
+        `slice ${slice.urn} was shut down at ${show(slice.shutdown)}; ask this aggregate's operator to reopen it (sfa slice reopen ${slice.urn})`,
       );
     }
     const expires = checkedExpiry(policy, now, credentialExpires, wanted, {

@@ -20,15 +20,23 @@ function requireSlice(ctx: EngineContext, sliceUrn: string): SliceRow {
 }
 
 /**
- * Shut the slice down (idempotent: a second call keeps the first time).
+ * Shut the slice down (idempotent: a second call keeps the first time), recording who did.
  * @throws BadArgs for a URN that is not a slice's; SearchFailed for a slice unknown here.
  */
-export function shutdown(ctx: EngineContext, sliceUrn: string, now: Date): SliceStatus {
+export function shutdown(
+  ctx: EngineContext,
+  sliceUrn: string,
+  now: Date,
+  actor: string,
+): SliceStatus {
   const at = floorSeconds(requireDate(now, 'now'));
   const { store } = ctx;
   return store.transaction(() => {
     const slice = requireSlice(ctx, sliceUrn);
-    if (!slice.shutdown) store.setSliceShutdown(slice.id, at);
+    if (!slice.shutdown) {
+      store.setSliceShutdown(slice.id, at);
+      store.recordSliceAudit({ at, sliceUrn: slice.urn, action: 'shutdown', actor, note: null });
+    }
     const slivers = store.liveSliversOfSlice(slice.id, at).map((sliver) => {
       if (sliver.allocationState === 'geni_provisioned') {
         store.updateSliver(sliver.id, {
@@ -46,13 +54,23 @@ export function shutdown(ctx: EngineContext, sliceUrn: string, now: Date): Slice
 
 /**
  * The operator's undo of Shutdown: the slice may allocate, provision, renew and start again
- * (its slivers stay stopped until started).
+ * (its slivers stay stopped until started). Recorded with the operator and their note.
  * @throws BadArgs if the slice is not shut down; SearchFailed for a slice unknown here.
+ * @returns when the slice had been shut down.
  */
-export function reopenSlice(ctx: EngineContext, sliceUrn: string): void {
-  ctx.store.transaction(() => {
+export function reopenSlice(
+  ctx: EngineContext,
+  sliceUrn: string,
+  now: Date,
+  actor: string,
+  note: string | null,
+): Date {
+  const at = floorSeconds(requireDate(now, 'now'));
+  return ctx.store.transaction(() => {
     const slice = requireSlice(ctx, sliceUrn);
     if (!slice.shutdown) throw new BadArgs(`slice ${slice.urn} is not shut down`);
     ctx.store.setSliceShutdown(slice.id, null);
+    ctx.store.recordSliceAudit({ at, sliceUrn: slice.urn, action: 'reopen', actor, note });
+    return slice.shutdown;
   });
 }

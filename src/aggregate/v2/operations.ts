@@ -93,6 +93,13 @@ export function sliverStatus(
   const slice = readSliceUrn(sliceArg);
   authorizeSlice(ctx, caller, creds, 'sliverstatus', options, slice);
   const s = ctx.engine.status([slice], caller.now);
+  // As the reference aggregate: a slice with nothing here is not "ready" but unknown (the GENI
+  // acceptance suite checks SliverStatus fails after DeleteSliver).
+  if (s.slivers.length === 0) {
+    throw new SearchFailed(
+      `slice ${slice} has no slivers at this aggregate (none were created, or they were deleted or expired)`,
+    );
+  }
   const resources = s.slivers.map((v) => ({
     geni_urn: v.urn,
     geni_status: V2_STATUS[v.operationalState] ?? 'unknown',

@@ -182,8 +182,8 @@ export function shutdown(
   options: AmOptions,
 ): boolean {
   const slice = readSliceUrn(sliceArg);
-  authorizeSlice(ctx, caller, creds, 'shutdown', options, slice);
-  ctx.engine.shutdown(slice, caller.now);
+  const cred = authorizeSlice(ctx, caller, creds, 'shutdown', options, slice);
+  ctx.engine.shutdown(slice, caller.now, cred.ownerUrn);
   ctx.ads.invalidate();
   return true;
 }
