@@ -16,6 +16,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './xmlrpc/connection-guard.js';
+import { DEFAULT_CALL_LIMITS, type CallLimits } from './limits.js';
 import { BadArgs } from './faults.js';
 
 export interface Ports {
@@ -38,6 +39,8 @@ export interface SfaConfig {
   mergedAdCacheMs?: number;
   /** Bounds on connections at each port (see src/xmlrpc/connection-guard.ts for defaults). */
   connections?: Partial<ConnectionLimits>;
+  /** What one call may ask for (see src/limits.ts for defaults). */
+  limits?: Partial<CallLimits>;
 }
 
 export const DEFAULT_PORTS: Ports = { registry: 12345, aggregate: 12346, slicemgr: 12347 };
@@ -104,27 +107,48 @@ export function loadConfig(dir: string): SfaConfig {
     ...(raw['connections'] !== undefined
       ? { connections: readConnectionLimits(raw['connections'], file) }
       : {}),
+    ...(raw['limits'] !== undefined
+      ? { limits: readPositiveIntegers(raw['limits'], DEFAULT_CALL_LIMITS, 'limits', file) }
+      : {}),
   };
 }
 
-/** `connections` in sfa.json: some of the ConnectionLimits, each a positive whole number. */
+/** `connections` in sfa.json, checked as Node will use them (headers come within the request). */
 function readConnectionLimits(value: unknown, file: string): Partial<ConnectionLimits> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new BadArgs(`${file}: 'connections' must be an object such as {"maxPerAddress": 128}`);
+  const limits = readPositiveIntegers(value, DEFAULT_CONNECTION_LIMITS, 'connections', file);
+  const all = { ...DEFAULT_CONNECTION_LIMITS, ...limits };
+  if (all.headersTimeoutMs > all.requestTimeoutMs) {
+    throw new BadArgs(
+      `${file}: connections.headersTimeoutMs (${all.headersTimeoutMs}) must not exceed connections.requestTimeoutMs (${all.requestTimeoutMs}): the headers are part of the request`,
+    );
   }
-  const out: Partial<ConnectionLimits> = {};
+  return limits;
+}
+
+/** `connections` or `limits` in sfa.json: some of `defaults`' keys, each a positive integer. */
+function readPositiveIntegers<T extends object>(
+  value: unknown,
+  defaults: T,
+  what: string,
+  file: string,
+): Partial<T> {
+  const example = `{"${Object.keys(defaults)[0]}": ${Object.values(defaults)[0] as number}}`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new BadArgs(`${file}: '${what}' must be an object such as ${example}`);
+  }
+  const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(value)) {
-    if (!Object.hasOwn(DEFAULT_CONNECTION_LIMITS, k)) {
+    if (!Object.hasOwn(defaults, k)) {
       throw new BadArgs(
-        `${file}: connections.${k} is not a limit; the limits are ${Object.keys(DEFAULT_CONNECTION_LIMITS).join(', ')}`,
+        `${file}: ${what}.${k} is not one of the ${what}; they are ${Object.keys(defaults).join(', ')}`,
       );
     }
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
       throw new BadArgs(
-        `${file}: connections.${k} must be a positive whole number, not ${JSON.stringify(v)}`,
+        `${file}: ${what}.${k} must be a positive whole number, not ${JSON.stringify(v)}`,
       );
     }
-    out[k as keyof ConnectionLimits] = v;
+    out[k] = v;
   }
-  return out;
+  return out as Partial<T>;
 }

@@ -232,9 +232,15 @@ export function callAggregate(
     const spec = checkSignature(table, api, method, params);
     const options = readOptions(spec.options === undefined ? undefined : params[spec.options]);
     const replayed = REPLAYED_METHODS.has(`${api}:${method}`) ? options.callId : undefined;
+    // The caller is its TLS key and, for a tool speaking for users, the user it speaks for:
+    // one tool's call_ids for two users never share an answer.
     const callKey =
       replayed && caller.peerKey
-        ? createHash('sha256').update(spkiDer(caller.peerKey)).digest('hex')
+        ? createHash('sha256')
+            .update(spkiDer(caller.peerKey))
+            .update('\u0000')
+            .update(options.speakingFor ?? '')
+            .digest('hex')
         : undefined;
     if (callKey && replayed) {
       const stored = ctx.callIds.get(callKey, `${api}:${method}`, replayed, caller.now);

@@ -7,7 +7,7 @@ import { credentialStrings } from '../credentials/authorize.js';
 import { quote } from '../text.js';
 import { readName, readNames, readType } from './common.js';
 import { checkArguments, type ArgumentShapes } from '../xmlrpc/arguments.js';
-import type { XmlRpcValue } from '../xmlrpc/value.js';
+import { isStruct, type XmlRpcValue } from '../xmlrpc/value.js';
 import type { Call, RegistryContext } from './context.js';
 import { createGid } from './create-gid.js';
 import { getCredential } from './get-credential.js';
@@ -104,13 +104,6 @@ export function callRegistry(
   return spec.run(ctx, call, params);
 }
 
-const isStructValue = (v: XmlRpcValue): boolean =>
-  typeof v === 'object' &&
-  v !== null &&
-  !Array.isArray(v) &&
-  !(v instanceof Date) &&
-  !Buffer.isBuffer(v);
-
 /**
  * The shape of each argument, checked for every call before any credential or record is looked
  * at, so that a wrong type is BADARGS naming the argument whatever the method checks first.
@@ -121,10 +114,10 @@ const ARGUMENT_SHAPES: ArgumentShapes = {
   xrn: (v) => readName(v),
   type: (v) => readType(v),
   record: (v) => {
-    if (!isStructValue(v)) throw new BadArgs(`record must be a struct, not ${quote(v)}`);
+    if (!isStruct(v)) throw new BadArgs(`record must be a struct, not ${quote(v)}`);
   },
   options: (v) => {
-    if (v !== null && v !== '' && !isStructValue(v))
+    if (v !== null && v !== '' && !isStruct(v))
       throw new BadArgs(`options must be a struct, not ${quote(v)}`);
   },
   cert: (v) => {

@@ -5,6 +5,7 @@
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dataDir, paths, type Ports } from '../config.js';
+import { setCallLimits } from '../limits.js';
 import { AdvertisementCache } from '../aggregate/ad-cache.js';
 import { CallIdCache } from '../aggregate/call-ids.js';
 import type { AmContext } from '../aggregate/context.js';
@@ -64,6 +65,7 @@ export async function startAuthority(opts: StartOptions): Promise<RunningAuthori
   const dir = dataDir(opts.dir);
   const registry = openRegistry(dir);
   const { config } = registry.ctx;
+  setCallLimits(config.limits);
   const clock = opts.clock ?? (() => new Date());
   const host = opts.listen ?? config.listen;
   const ports = { ...config.ports, ...opts.ports };
@@ -85,6 +87,7 @@ export async function startAuthority(opts: StartOptions): Promise<RunningAuthori
     );
     engine.close();
     registry.close();
+    setCallLimits(); // the process's defaults again
   };
   try {
     const registryServer = createRegistryServer({

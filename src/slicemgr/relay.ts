@@ -83,7 +83,11 @@ export async function relayOne(
     if (e instanceof XmlRpcTimeoutError) return done(8, `no answer within ${timeoutMs} ms`);
     if (e instanceof XmlRpcFaultError) return done(e.faultCode || 10, e.faultString);
     if (e instanceof XmlRpcCallError) return done(11, `unreachable (${e.message})`);
-    return done(5, (e as Error).message);
+    // A bug of ours, not the aggregate's answer: the details go to the log, never to the caller.
+    process.stderr.write(
+      `slicemgr relay ${method} to ${aggregate.hrn}: internal error: ${(e as Error).stack ?? String(e)}\n`,
+    );
+    return done(5, 'internal error while relaying; the operator can find the details in the log');
   }
 }
 

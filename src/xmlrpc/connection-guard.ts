@@ -27,6 +27,8 @@ export interface ConnectionLimits {
   requestTimeoutMs: number;
   /** Idle time of a keep-alive connection between two requests. */
   keepAliveTimeoutMs: number;
+  /** Request bytes being read at once by all the servers of the process (beyond: 503). */
+  maxBodyBytesHeld: number;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
@@ -37,6 +39,7 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   // 8 MiB (the largest body) at 100 KiB/s; a slower client is holding a connection hostage.
   requestTimeoutMs: 90_000,
   keepAliveTimeoutMs: 30_000,
+  maxBodyBytesHeld: 256 * 1024 * 1024,
 };
 
 /** The options of `https.createServer` that enforce the time limits. */
@@ -111,7 +114,13 @@ export function guardConnections(
       return;
     }
     if (open.size >= limits.maxConnections) {
-      const idle = [...open.values()].find((c) => c.active === 0);
+      let idle: Connection | undefined;
+      for (const c of open.values()) {
+        if (c.active === 0) {
+          idle = c;
+          break;
+        }
+      }
       if (!idle) {
         refused++;
         report();

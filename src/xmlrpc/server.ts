@@ -124,8 +124,14 @@ export function createXmlRpcServer(opts: XmlRpcServerOptions): Server {
       sendText(res, 415, `Unsupported Content-Encoding: ${encoding.slice(0, 40)}\n`, true);
       return;
     }
-    const read = await readBody(req, maxBodyBytes);
+    const read = await readBody(req, maxBodyBytes, limits.maxBodyBytesHeld);
     if (read === 'gone') return; // the client went away mid-body
+    if (read === 'busy') {
+      res.setHeader('Retry-After', '5');
+      sendText(res, 503, 'Server busy: too many large requests at once; try again shortly\n', true);
+      req.socket.destroySoon();
+      return;
+    }
     if (read === 'too-large') {
       sendText(res, 413, `Request body larger than ${maxBodyBytes} bytes\n`, true);
       return;
@@ -232,7 +238,21 @@ function peerOf(socket: TLSSocket): Peer {
  * client can finish sending and then read the 413 (closing on a client still sending makes its
  * TCP stack discard our answer); past twice the limit we stop listening and answer at once.
  */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'gone'> {
+/**
+ * Request bytes held at once by every server of this process: the connection limits bound the
+ * sockets, this bounds what they can make us buffer (4096 connections × 8 MiB would be 32 GiB).
+ */
+let bodyBytesHeld = 0;
+
+type BodyRead = Buffer | 'too-large' | 'gone' | 'busy';
+
+/**
+ * The raw body, at most `limit` bytes. Past the limit the rest is read and dropped, so the
+ * client can finish sending and then read the 413 (closing on a client still sending makes its
+ * TCP stack discard our answer); past twice the limit we stop listening and answer at once.
+ * When the bodies being read by the whole process pass `heldLimit`, 'busy'.
+ */
+function readBody(req: IncomingMessage, limit: number, heldLimit: number): Promise<BodyRead> {
   return new Promise((resolve) => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > 2 * limit) {
@@ -242,17 +262,30 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
     }
     const chunks: Buffer[] = [];
     let size = 0;
+    let held = 0;
     let done = false;
-    const finish = (r: Buffer | 'too-large' | 'gone'): void => {
+    const finish = (r: BodyRead): void => {
       if (done) return;
       done = true;
+      bodyBytesHeld -= held; // the caller holds the Buffer now, but only for this one request
+      held = 0;
       resolve(r);
     };
     req.on('data', (chunk: Buffer) => {
+      if (done) return; // answered already ('busy'): the rest is dropped
       size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-      else {
+      if (size <= limit) {
+        chunks.push(chunk);
+        held += chunk.length;
+        bodyBytesHeld += chunk.length;
+        if (bodyBytesHeld > heldLimit) {
+          chunks.length = 0;
+          finish('busy');
+        }
+      } else {
         chunks.length = 0;
+        bodyBytesHeld -= held;
+        held = 0;
         if (size > 2 * limit) finish('too-large');
       }
     });

@@ -25,6 +25,7 @@ const LIMITS = {
   headersTimeoutMs: 400,
   requestTimeoutMs: 800,
   keepAliveTimeoutMs: 1000,
+  maxBodyBytesHeld: 1024 * 1024,
 };
 
 /** An idle TCP connection from `localAddress`; resolves once connected (or closed at once). */
@@ -139,5 +140,46 @@ describe('Security: no bound on connections', () => {
     }
     // Node answers 408 Request Timeout before closing.
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it('answers 503 when the bodies being read at once pass the process budget, and recovers', async () => {
+    const open = (localAddress: string) => {
+      const tcp = tcpConnect({ host: '127.0.0.1', port, localAddress });
+      sockets.push(tcp);
+      const tls = tlsConnect({
+        socket: tcp,
+        key: pki.alice.key,
+        cert: pki.alice.cert,
+        rejectUnauthorized: false,
+      });
+      sockets.push(tls);
+      tls.on('error', () => {});
+      let answer = '';
+      tls.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+      return {
+        tls,
+        answer: () => answer,
+        ready: new Promise<void>((r) => tls.once('secureConnect', () => r())),
+      };
+    };
+    const body = Buffer.from(
+      `<?xml version="1.0"?><methodCall><methodName>Ping</methodName><params><param><value><string>${'a'.repeat(700 * 1024)}</string></value></param></params></methodCall>`,
+    );
+    const head = `POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const first = open('127.0.0.7');
+    const second = open('127.0.0.8');
+    await Promise.all([first.ready, second.ready]);
+    first.tls.write(head);
+    first.tls.write(body.subarray(0, body.length - 10)); // held, not finished
+    await settle();
+    second.tls.write(head);
+    second.tls.write(body);
+    await closed(second.tls);
+    expect(second.answer()).toMatch(/^HTTP\/1\.1 503/);
+    first.tls.write(body.subarray(body.length - 10));
+    for (let i = 0; i < 50 && !first.answer().includes('pong'); i++) await settle();
+    expect(first.answer()).toMatch(/^HTTP\/1\.1 200[\s\S]*pong/);
+    // The budget is free again: a well-behaved call goes through.
+    await expect(wellBehavedCall('127.0.0.9')).resolves.toBe('pong');
   });
 });

@@ -6,9 +6,21 @@
  * call is shown by `npm run bench -- aggregate` (round c), not timed here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { loadConfig, paths } from '../../src/config.js';
 import { CALL_LIMITS } from '../../src/limits.js';
 import type { XmlRpcStruct } from '../../src/xmlrpc/value.js';
-import { aliceSession, fault, geniCode, type AliceSession } from '../support/authority.js';
+import {
+  aliceSession,
+  bootstrapUser,
+  client,
+  fault,
+  geniCode,
+  makeAuthorityDir,
+  startTestAuthority,
+  type AliceSession,
+} from '../support/authority.js';
+import { removeTempDir } from '../support/tmp.js';
 
 const SLICE = 'urn:publicid:IDN+ple:inria+slice+myslice';
 const CM = 'urn:publicid:IDN+ple+authority+cm';
@@ -98,5 +110,45 @@ describe('Security: one request can stall every service', () => {
     );
     expect(k.code).toBe(1);
     expect(k.output).toContain(`at most ${CALL_LIMITS.keysPerUser}`);
+  });
+});
+
+describe('the operator sets the limits in sfa.json', () => {
+  it('raises the nodes per request, and refuses a limit that does not exist', async () => {
+    const made = await makeAuthorityDir();
+    const file = paths.config(made.dir);
+    const config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify({ ...config, limits: { bogus: 1 } }));
+    expect(() => loadConfig(made.dir)).toThrow(/limits\.bogus is not one of the limits/);
+    writeFileSync(file, JSON.stringify({ ...config, connections: { maxPerAddress: 0 } }));
+    expect(() => loadConfig(made.dir)).toThrow(/connections\.maxPerAddress must be a positive/);
+    writeFileSync(file, JSON.stringify({ ...config, connections: { requestTimeoutMs: 10_000 } }));
+    expect(() => loadConfig(made.dir)).toThrow(/headersTimeoutMs \(20000\) must not exceed/);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...config,
+        limits: { requestNodes: 200 },
+        connections: { maxPerAddress: 8 },
+      }),
+    );
+    expect(loadConfig(made.dir)).toMatchObject({
+      limits: { requestNodes: 200 },
+      connections: { maxPerAddress: 8 },
+    });
+    const running = await startTestAuthority(made.dir);
+    try {
+      const a = await bootstrapUser(running.urls.registry, made.alice);
+      const c = (await a.registry('GetCredential', a.cred, 'ple.inria.myslice', 'slice')) as string;
+      const call = client(running.urls.aggregate, made.alice.keyPem, a.gid);
+      const cred = [{ geni_type: 'geni_sfa', geni_version: '3', geni_value: c }];
+      const r = (await call('Allocate', SLICE, cred, unbound(150), {})) as XmlRpcStruct;
+      expect(geniCode(r)).toBe(26); // not refused for its size: for room (36 demo nodes)
+      expect(CALL_LIMITS.requestNodes).toBe(200);
+    } finally {
+      await running.close();
+      expect(CALL_LIMITS.requestNodes).toBe(100); // back to the defaults
+      removeTempDir(made.dir);
+    }
   });
 });

@@ -170,16 +170,21 @@ export function admit(state: NodeState, c: Candidate, authority: string): Proble
   return undefined;
 }
 
-/** Order for placing unbound slivers: emptiest first (by share of capacity), then load, name. */
-export function byLoad(
-  a: { node: NodeRow; slivers: number },
-  b: { node: NodeRow; slivers: number },
-): number {
-  const fill = (x: { node: NodeRow; slivers: number }): number =>
-    x.node.maxSlivers === 0 ? 1 : x.slivers / x.node.maxSlivers;
-  return (
-    fill(a) - fill(b) ||
-    a.node.loadAverage - b.node.loadAverage ||
-    (a.node.hostname < b.node.hostname ? -1 : a.node.hostname > b.node.hostname ? 1 : 0)
-  );
+/**
+ * The order for placing unbound slivers: emptiest first (by share of capacity), then load,
+ * then name. Each node's share is computed once, not at each comparison.
+ */
+export function placementOrder(nodes: readonly { node: NodeRow; slivers: number }[]): NodeRow[] {
+  return nodes
+    .map(({ node, slivers }) => ({
+      node,
+      fill: node.maxSlivers === 0 ? 1 : slivers / node.maxSlivers,
+    }))
+    .sort(
+      (a, b) =>
+        a.fill - b.fill ||
+        a.node.loadAverage - b.node.loadAverage ||
+        (a.node.hostname < b.node.hostname ? -1 : a.node.hostname > b.node.hostname ? 1 : 0),
+    )
+    .map((x) => x.node);
 }

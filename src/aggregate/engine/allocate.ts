@@ -27,7 +27,7 @@ import { Xrn } from '../../credentials/xrn.js';
 import type { NodeRow, SliceRow, SliverRow } from '../../store/aggregate-store.js';
 import {
   admit,
-  byLoad,
+  placementOrder,
   describeLease,
   leaseConflict,
   nodeState,
@@ -37,6 +37,7 @@ import {
   type Problem,
 } from './admission.js';
 import type { EngineContext } from './context.js';
+import { inventoryNodes } from './inventory.js';
 import {
   checkAttributes,
   checkStringList,
@@ -322,15 +323,13 @@ interface UnboundPool {
 function unboundPool(ctx: EngineContext, plan: Plan): UnboundPool {
   const { store } = ctx;
   const load = store.sliverLoad(plan.now);
-  const up = store
-    .nodes()
+  const up = inventoryNodes(store)
     .filter((n) => n.bootState === 'boot')
-    .map((node) => ({ node, slivers: load.get(node.id)?.slivers ?? 0 }))
-    .sort(byLoad)
-    .map((x) => x.node);
+    .map((node) => ({ node, slivers: load.get(node.id)?.slivers ?? 0 }));
+  const order = placementOrder(up);
   return {
-    shared: up.filter((n) => !n.exclusive),
-    exclusive: up.filter((n) => n.exclusive),
+    shared: order.filter((n) => !n.exclusive),
+    exclusive: order.filter((n) => n.exclusive),
     used: new Set(store.liveSliversOfSlice(plan.slice.id, plan.now).map((s) => s.nodeId)),
   };
 }

@@ -482,6 +482,11 @@ function staticInventory(store: AggregateStore): StaticInventory {
   return snapshot;
 }
 
+/** Every node, from the snapshot kept between inventory changes (treat the rows as read-only). */
+export function inventoryNodes(store: AggregateStore): readonly NodeRow[] {
+  return staticInventory(store).nodes;
+}
+
 export function listNodes(
   ctx: EngineContext,
   now: Date,
