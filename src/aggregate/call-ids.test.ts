@@ -11,7 +11,12 @@ const answer = (bytes: number) => ({
 
 describe('Security: call_id replay cache exhausts memory', () => {
   it('keeps no more than its share of bytes per caller, dropping that caller’s oldest first', () => {
-    const cache = new CallIdCache({ maxEntries: 100, maxBytesPerCaller: 1000, maxBytes: 10_000 });
+    const cache = new CallIdCache({
+      maxEntries: 100,
+      maxEntriesPerCaller: 100,
+      maxBytesPerCaller: 1000,
+      maxBytes: 10_000,
+    });
     cache.put('other', '3:Allocate', 'x', NOW, answer(500));
     for (let i = 0; i < 10; i++) cache.put('flooder', '3:Allocate', `id-${i}`, NOW, answer(400));
     expect(cache.heldBytes).toBe(500 + 800); // two of the flooder's, the other caller's intact
@@ -21,17 +26,47 @@ describe('Security: call_id replay cache exhausts memory', () => {
   });
 
   it('keeps no more bytes and entries in all than its limits, whatever the number of callers', () => {
-    const cache = new CallIdCache({ maxEntries: 50, maxBytesPerCaller: 1000, maxBytes: 3000 });
+    const cache = new CallIdCache({
+      maxEntries: 50,
+      maxEntriesPerCaller: 50,
+      maxBytesPerCaller: 1000,
+      maxBytes: 3000,
+    });
     for (let i = 0; i < 1000; i++) cache.put(`caller-${i}`, '3:Delete', 'same', NOW, answer(100));
     expect(cache.size).toBe(30);
     expect(cache.heldBytes).toBe(3000);
-    const many = new CallIdCache({ maxEntries: 50, maxBytesPerCaller: 1000, maxBytes: 1e9 });
+    const many = new CallIdCache({
+      maxEntries: 50,
+      maxEntriesPerCaller: 50,
+      maxBytesPerCaller: 1000,
+      maxBytes: 1e9,
+    });
     for (let i = 0; i < 1000; i++) many.put(`caller-${i}`, '3:Delete', 'same', NOW, answer(1));
     expect(many.size).toBe(50);
   });
 
+  it('keeps no more than its share of entries per caller, so small answers cannot crowd others out', () => {
+    const cache = new CallIdCache({
+      maxEntries: 20,
+      maxEntriesPerCaller: 5,
+      maxBytesPerCaller: 1e6,
+      maxBytes: 1e9,
+    });
+    cache.put('other', '3:Delete', 'x', NOW, answer(1));
+    for (let i = 0; i < 100; i++) cache.put('flooder', '3:Delete', `id-${i}`, NOW, answer(1));
+    expect(cache.size).toBe(6);
+    expect(cache.get('other', '3:Delete', 'x', NOW)).toBeDefined();
+    expect(cache.get('flooder', '3:Delete', 'id-99', NOW)).toBeDefined();
+    expect(cache.get('flooder', '3:Delete', 'id-94', NOW)).toBeUndefined();
+  });
+
   it('does not keep an answer larger than one caller’s share', () => {
-    const cache = new CallIdCache({ maxEntries: 10, maxBytesPerCaller: 100, maxBytes: 1000 });
+    const cache = new CallIdCache({
+      maxEntries: 10,
+      maxEntriesPerCaller: 10,
+      maxBytesPerCaller: 100,
+      maxBytes: 1000,
+    });
     cache.put('a', '3:Allocate', 'big', NOW, answer(101));
     expect(cache.size).toBe(0);
     expect(cache.get('a', '3:Allocate', 'big', NOW)).toBeUndefined();

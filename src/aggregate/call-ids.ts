@@ -31,6 +31,8 @@ export const REPLAYED_METHODS: ReadonlySet<string> = new Set([
 export interface CallIdLimits {
   /** Entries in all. */
   maxEntries: number;
+  /** Entries per caller: one caller's small answers never push out everyone else's. */
+  maxEntriesPerCaller: number;
   /** Bytes of stored answers per caller. */
   maxBytesPerCaller: number;
   /** Bytes of stored answers in all. */
@@ -39,6 +41,7 @@ export interface CallIdLimits {
 
 export const DEFAULT_CALL_ID_LIMITS: CallIdLimits = {
   maxEntries: 10_000,
+  maxEntriesPerCaller: 1000,
   maxBytesPerCaller: 8 * 1024 * 1024,
   maxBytes: 64 * 1024 * 1024,
 };
@@ -60,6 +63,7 @@ export class CallIdCache {
   /** In insertion order, which is time order: the oldest come first. */
   private readonly answers = new Map<string, Entry>();
   private readonly bytesByCaller = new Map<string, number>();
+  private readonly entriesByCaller = new Map<string, number>();
   private bytes = 0;
 
   constructor(private readonly limits: CallIdLimits = DEFAULT_CALL_ID_LIMITS) {}
@@ -100,7 +104,10 @@ export class CallIdCache {
     const key = CallIdCache.key(caller, method, callId);
     this.remove(key);
     for (const [k, e] of this.answers) {
-      if ((this.bytesByCaller.get(caller) ?? 0) + bytes <= this.limits.maxBytesPerCaller) break;
+      const fits =
+        (this.bytesByCaller.get(caller) ?? 0) + bytes <= this.limits.maxBytesPerCaller &&
+        (this.entriesByCaller.get(caller) ?? 0) < this.limits.maxEntriesPerCaller;
+      if (fits) break;
       if (e.caller === caller) this.remove(k);
     }
     for (const k of this.answers.keys()) {
@@ -111,6 +118,7 @@ export class CallIdCache {
     this.answers.set(key, { ...answer, at: now.getTime(), caller, bytes });
     this.bytes += bytes;
     this.bytesByCaller.set(caller, (this.bytesByCaller.get(caller) ?? 0) + bytes);
+    this.entriesByCaller.set(caller, (this.entriesByCaller.get(caller) ?? 0) + 1);
   }
 
   private expire(now: Date): void {
@@ -126,7 +134,13 @@ export class CallIdCache {
     this.answers.delete(key);
     this.bytes -= e.bytes;
     const left = (this.bytesByCaller.get(e.caller) ?? 0) - e.bytes;
-    if (left > 0) this.bytesByCaller.set(e.caller, left);
-    else this.bytesByCaller.delete(e.caller);
+    const count = (this.entriesByCaller.get(e.caller) ?? 0) - 1;
+    if (count > 0) {
+      this.bytesByCaller.set(e.caller, left);
+      this.entriesByCaller.set(e.caller, count);
+    } else {
+      this.bytesByCaller.delete(e.caller);
+      this.entriesByCaller.delete(e.caller);
+    }
   }
 }
