@@ -9,6 +9,7 @@ import { writeAdvertisement } from '../src/rspec/advertisement.js';
 import type { AdNode } from '../src/rspec/model.js';
 import { PLANETLAB_NS, RSPEC3_NS } from '../src/rspec/namespaces.js';
 import { parseRequest } from '../src/rspec/request.js';
+import { setCallLimits } from '../src/limits.js';
 
 const CM = 'urn:publicid:IDN+ple+authority+cm';
 
@@ -85,14 +86,21 @@ export function benchRspec(): void {
   // Buffer.byteLength reads the whole string, so a lazily built one is paid for inside the timing.
   const adMs = medianMs(() => void Buffer.byteLength((ad = writeAdvertisement(input))), 15);
   const request = requestXml(1000);
-  const parseMs = medianMs(() => void parseRequest(request), 15);
+  // Above the default limit (100 nodes), as an operator who raised limits.requestNodes has it.
+  setCallLimits({ requestNodes: 1000 });
+  let parseMs: number;
+  try {
+    parseMs = medianMs(() => void parseRequest(request), 15);
+  } finally {
+    setCallLimits();
+  }
   console.log('rspec');
   console.log(
     `  ${'write a 10,000-node advertisement (median of 15)'.padEnd(58)} ${adMs.toFixed(1).padStart(7)} ms` +
       `  ${(Buffer.byteLength(ad) / 1e6).toFixed(2)} MB`,
   );
   console.log(
-    `  ${'parse a 1,000-node request (median of 15)'.padEnd(58)} ${parseMs.toFixed(1).padStart(7)} ms` +
+    `  ${'parse a 1,000-node request, limit raised (median of 15)'.padEnd(58)} ${parseMs.toFixed(1).padStart(7)} ms` +
       `  ${(request.length / 1e3).toFixed(0)} kB`,
   );
 }
