@@ -142,20 +142,7 @@ export function serve(dir: string, clock: () => Date): Promise<RunningAuthority>
   });
 }
 
-/** The fault an XML-RPC call answered with. */
-export async function fault(
-  p: Promise<unknown>,
-): Promise<{ faultCode: number; faultString: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const f = e as { faultCode?: number; faultString?: string };
-    if (f.faultCode !== undefined)
-      return { faultCode: f.faultCode, faultString: f.faultString ?? '' };
-    throw e;
-  }
-  throw new Error('expected a fault');
-}
+export { fault } from '../support/authority.js';
 
 /**
  * Run the real `sfa` command as a separate process without blocking this one: needed when the

@@ -51,6 +51,24 @@ async function settle(): Promise<void> {
   await new Promise((r) => setTimeout(r, 150));
 }
 
+/** A TLS connection from `localAddress` with alice's certificate, and what the server sent. */
+function tlsFrom(localAddress: string) {
+  const tcp = tcpConnect({ host: '127.0.0.1', port, localAddress });
+  sockets.push(tcp);
+  const tls = tlsConnect({
+    socket: tcp,
+    key: pki.alice.key,
+    cert: pki.alice.cert,
+    rejectUnauthorized: false,
+  });
+  sockets.push(tls);
+  tls.on('error', () => {});
+  let answer = '';
+  tls.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+  const ready = new Promise<void>((r) => tls.once('secureConnect', () => r()));
+  return { tls, answer: () => answer, ready };
+}
+
 /** A GetVersion-like call from `localAddress`, as a well-behaved client makes it. */
 async function wellBehavedCall(localAddress: string): Promise<unknown> {
   const agent = new Agent({ localAddress, keepAlive: false, rejectUnauthorized: false });
@@ -114,22 +132,11 @@ describe('Security: no bound on connections', () => {
   });
 
   it('closes a connection that trickles its request body', async () => {
-    const tcp = tcpConnect({ host: '127.0.0.1', port, localAddress: '127.0.0.6' });
-    sockets.push(tcp);
-    const tls = tlsConnect({
-      socket: tcp,
-      key: pki.alice.key,
-      cert: pki.alice.cert,
-      rejectUnauthorized: false,
-    });
-    sockets.push(tls);
-    tls.on('error', () => {});
-    await new Promise<void>((r) => tls.once('secureConnect', () => r()));
+    const { tls, answer, ready } = tlsFrom('127.0.0.6');
+    await ready;
     tls.write(
       'POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: 100000\r\n\r\n',
     );
-    let answer = '';
-    tls.on('data', (d: Buffer) => (answer += d.toString('latin1')));
     const trickle = setInterval(() => {
       if (!tls.destroyed) tls.write('<');
     }, 50);
@@ -139,35 +146,16 @@ describe('Security: no bound on connections', () => {
       clearInterval(trickle);
     }
     // Node answers 408 Request Timeout before closing.
-    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(answer()).toMatch(/^HTTP\/1\.1 408/);
   });
 
   it('answers 503 when the bodies being read at once pass the process budget, and recovers', async () => {
-    const open = (localAddress: string) => {
-      const tcp = tcpConnect({ host: '127.0.0.1', port, localAddress });
-      sockets.push(tcp);
-      const tls = tlsConnect({
-        socket: tcp,
-        key: pki.alice.key,
-        cert: pki.alice.cert,
-        rejectUnauthorized: false,
-      });
-      sockets.push(tls);
-      tls.on('error', () => {});
-      let answer = '';
-      tls.on('data', (d: Buffer) => (answer += d.toString('latin1')));
-      return {
-        tls,
-        answer: () => answer,
-        ready: new Promise<void>((r) => tls.once('secureConnect', () => r())),
-      };
-    };
     const body = Buffer.from(
       `<?xml version="1.0"?><methodCall><methodName>Ping</methodName><params><param><value><string>${'a'.repeat(700 * 1024)}</string></value></param></params></methodCall>`,
     );
     const head = `POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: ${body.length}\r\n\r\n`;
-    const first = open('127.0.0.7');
-    const second = open('127.0.0.8');
+    const first = tlsFrom('127.0.0.7');
+    const second = tlsFrom('127.0.0.8');
     await Promise.all([first.ready, second.ready]);
     first.tls.write(head);
     first.tls.write(body.subarray(0, body.length - 10)); // held, not finished
