@@ -13,6 +13,7 @@ import { isUrn, Xrn } from '../credentials/xrn.js';
 import { AggregateEngine } from '../aggregate/engine/engine.js';
 import { readInventoryFile } from '../aggregate/engine/inventory.js';
 import { action, readText } from './io.js';
+import { registerNodeCredentialsCommand } from './node-credentials-command.js';
 
 interface DirOption {
   dir?: string;
@@ -34,6 +35,7 @@ const dirOption = (c: Command) =>
 
 export function registerInventoryCommands(program: Command): void {
   const node = program.commands.find((c) => c.name() === 'node') ?? program.command('node');
+  registerNodeCredentialsCommand(node);
   registerSliceAggregateCommands(
     program.commands.find((c) => c.name() === 'slice') ?? program.command('slice'),
   );
