@@ -10,6 +10,7 @@ import { AdvertisementCache } from '../aggregate/ad-cache.js';
 import { CallIdCache } from '../aggregate/call-ids.js';
 import type { AmContext } from '../aggregate/context.js';
 import { AggregateEngine } from '../aggregate/engine/engine.js';
+import { NodeChanges } from '../aggregate/node-changes.js';
 import { Xrn } from '../credentials/xrn.js';
 import { formatRfc3339 } from '../credentials/time.js';
 import { openRegistry } from '../registry/open-registry.js';
@@ -74,8 +75,14 @@ export async function startAuthority(opts: StartOptions): Promise<RunningAuthori
   });
   const servers: Server[] = [];
   let reaper: NodeJS.Timeout | undefined;
+  // Node API long polls: woken by the aggregate's calls and the reaper.
+  const nodeChanges = new NodeChanges({
+    generationOf: (id) => engine.nodeGeneration(id),
+    log: opts.log,
+  });
   const closeAll = async () => {
     if (reaper) clearInterval(reaper);
+    nodeChanges.close();
     await Promise.all(
       servers.map(
         (server) =>
@@ -120,6 +127,7 @@ export async function startAuthority(opts: StartOptions): Promise<RunningAuthori
       clock,
       beforeCall: refreshTrust,
       connections: config.connections,
+      nodeChanges,
     });
     servers.push(amServer);
     const amPort = await listen(amServer, ports.aggregate, host);
@@ -161,6 +169,7 @@ export async function startAuthority(opts: StartOptions): Promise<RunningAuthori
         const reaped = engine.reap(now);
         if (reaped.slivers.length > 0) {
           amCtx.ads.invalidate();
+          nodeChanges.notify();
           opts.log(
             `${formatRfc3339(now)} aggregate reaper freed ${reaped.slivers.length} lapsed sliver(s)`,
           );

@@ -80,6 +80,15 @@ function overlapTriggers(table: string, overlap: string, message: string): strin
     .join('\n');
 }
 
+/** Bump the generation of the nodes `where` selects (node API long polls wait on it). */
+const bumpWhere = (where: string): string =>
+  `UPDATE node_generations SET generation = generation + 1 WHERE ${where};`;
+const bumpNode = (id: string): string => bumpWhere(`node_id = ${id}`);
+
+/** A sliver's state as its node realized it (ReportNodeStatus). */
+export const REALIZED_STATES = ['running', 'stopped', 'failed'] as const;
+export type RealizedState = (typeof REALIZED_STATES)[number];
+
 /** The aggregate's schema. Append new migrations; never edit an applied one. */
 export const AGGREGATE_MIGRATIONS: readonly Migration[] = [
   {
@@ -276,6 +285,75 @@ export const AGGREGATE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX slice_audit_lower_urn ON slice_audit (lower(slice_urn));
     `,
   },
+  {
+    version: 4,
+    name: 'node API: per-node generation, node status reports, slivers as the node realized them',
+    // The generation of a node changes whenever anything a node's GetSlivers shows changes:
+    // its slivers (and their leases and ports), its tags and nodegroup tags, its slices' users
+    // and expiry. Triggers, so that changes by any process (server or `sfa node …`) count.
+    up: `
+      CREATE TABLE node_generations (
+        node_id INTEGER PRIMARY KEY REFERENCES nodes (id) ON DELETE CASCADE,
+        generation INTEGER NOT NULL CHECK (generation >= 0)
+      ) STRICT;
+      INSERT INTO node_generations (node_id, generation) SELECT id, 0 FROM nodes;
+      CREATE TRIGGER nodes_insert_generation AFTER INSERT ON nodes
+        BEGIN INSERT OR IGNORE INTO node_generations (node_id, generation) VALUES (NEW.id, 0); END;
+      CREATE TRIGGER nodes_update_bumps_generation
+        AFTER UPDATE OF hostname, site_id, hrn, urn, boot_state, exclusive ON nodes
+        BEGIN ${bumpNode('NEW.id')} END;
+      ${['INSERT', 'UPDATE', 'DELETE']
+        .flatMap((event) =>
+          ['slivers', 'leases', 'port_reservations', 'node_tags', 'nodegroup_members'].map(
+            (table) => `
+      CREATE TRIGGER ${table}_${event.toLowerCase()}_bumps_generation AFTER ${event} ON ${table}
+        BEGIN ${event === 'DELETE' ? '' : bumpNode('NEW.node_id')}
+          ${event === 'INSERT' ? '' : bumpNode('OLD.node_id')} END;`,
+          ),
+        )
+        .join('')}
+      ${['INSERT', 'UPDATE', 'DELETE']
+        .map(
+          (event) => `
+      CREATE TRIGGER nodegroup_tags_${event.toLowerCase()}_bumps_generation
+        AFTER ${event} ON nodegroup_tags
+        BEGIN ${bumpWhere(`node_id IN (SELECT node_id FROM nodegroup_members WHERE nodegroup_id = ${event === 'DELETE' ? 'OLD' : 'NEW'}.nodegroup_id)`)} END;
+      CREATE TRIGGER slice_users_${event.toLowerCase()}_bumps_generation
+        AFTER ${event} ON slice_users
+        BEGIN ${bumpWhere(`node_id IN (SELECT node_id FROM slivers WHERE slice_id = ${event === 'DELETE' ? 'OLD' : 'NEW'}.slice_id)`)} END;`,
+        )
+        .join('')}
+      CREATE TRIGGER slices_update_bumps_generation AFTER UPDATE ON slices
+        BEGIN ${bumpWhere('node_id IN (SELECT node_id FROM slivers WHERE slice_id = NEW.id)')} END;
+
+      -- What nodes report (ReportNodeStatus); a bounded history per node.
+      CREATE TABLE node_reports (
+        id INTEGER PRIMARY KEY,
+        node_id INTEGER NOT NULL REFERENCES nodes (id) ON DELETE CASCADE,
+        at TEXT NOT NULL CHECK (${isDate('at')}),
+        load_average REAL NOT NULL CHECK (load_average >= 0),
+        memory_total REAL NOT NULL CHECK (memory_total >= 0),
+        memory_free REAL NOT NULL CHECK (memory_free >= 0),
+        uptime REAL NOT NULL CHECK (uptime >= 0),
+        slivers TEXT NOT NULL CHECK (json_valid(slivers) AND json_type(slivers) = 'array')
+      ) STRICT;
+      CREATE INDEX node_reports_node ON node_reports (node_id);
+
+      -- Each sliver as its node last reported it: the realized state, for operational states.
+      CREATE TABLE sliver_realized (
+        sliver_id INTEGER PRIMARY KEY REFERENCES slivers (id) ON DELETE CASCADE,
+        node_id INTEGER NOT NULL REFERENCES nodes (id) ON DELETE CASCADE,
+        state TEXT NOT NULL CHECK (state IN (${list(REALIZED_STATES)})),
+        error TEXT,
+        reported TEXT NOT NULL CHECK (${isDate('reported')}),
+        cpu_seconds REAL CHECK (cpu_seconds >= 0),
+        memory_bytes REAL CHECK (memory_bytes >= 0),
+        bytes_in REAL CHECK (bytes_in >= 0),
+        bytes_out REAL CHECK (bytes_out >= 0)
+      ) STRICT;
+      CREATE INDEX sliver_realized_node ON sliver_realized (node_id);
+    `,
+  },
 ];
 
 // ---- Rows ----
@@ -387,6 +465,35 @@ export interface PortRow {
   proto: PortProtocol;
   from: number;
   to: number;
+}
+
+/** One ReportNodeStatus line about a sliver, as stored. */
+export interface SliverReport {
+  sliverId: number;
+  state: RealizedState;
+  error: string | null;
+  cpuSeconds: number | null;
+  memoryBytes: number | null;
+  bytesIn: number | null;
+  bytesOut: number | null;
+}
+
+/** One ReportNodeStatus, as stored. */
+export interface NodeReportRow {
+  nodeId: number;
+  at: Date;
+  loadAverage: number;
+  memoryTotal: number;
+  memoryFree: number;
+  uptime: number;
+  /** The sliver lines as the node sent them (sliver URNs included). */
+  slivers: unknown[];
+}
+
+/** A sliver as its node last reported it. */
+export interface SliverRealizedRow extends SliverReport {
+  nodeId: number;
+  reported: Date;
 }
 
 // ---- Inputs ----
@@ -1255,5 +1362,143 @@ export class AggregateStore {
 
   portsOfSliver(sliverId: number): PortRow[] {
     return this.stmt.portsOfSliver.all(sliverId).map(toPort);
+  }
+
+  // ---- Node API ----
+
+  private readonly nodeApiStatements = new Map<string, Statement>();
+
+  /** A statement of the node API's, prepared once. */
+  private nodeApiStatement(sql: string): Statement {
+    let st = this.nodeApiStatements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.nodeApiStatements.set(sql, st);
+    }
+    return st;
+  }
+
+  /**
+   * The node's generation: changes whenever anything the node API shows of it changes (schema
+   * triggers, whichever process writes). 0 for a node that is not in the inventory.
+   */
+  nodeGeneration(nodeId: number): number {
+    const v = this.nodeApiStatement('SELECT generation FROM node_generations WHERE node_id = ?')
+      .pluck()
+      .get(nodeId) as number | undefined;
+    return v ?? 0;
+  }
+
+  /**
+   * Store a node's status report: the report itself (history: the last `keepDays` days and at
+   * most `keepCount` reports per node), the node's load average, and each sliver's realized
+   * state. Sliver lines must name slivers of this node (the caller checks).
+   */
+  recordNodeReport(
+    report: Omit<NodeReportRow, 'slivers'> & { slivers: readonly unknown[] },
+    sliverReports: readonly SliverReport[],
+    keep: { days: number; count: number },
+  ): void {
+    const at = formatUtc(report.at);
+    this.nodeApiStatement(
+      `INSERT INTO node_reports (node_id, at, load_average, memory_total, memory_free, uptime,
+         slivers) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      report.nodeId,
+      at,
+      report.loadAverage,
+      report.memoryTotal,
+      report.memoryFree,
+      report.uptime,
+      JSON.stringify(report.slivers),
+    );
+    const oldest = formatUtc(new Date(report.at.getTime() - keep.days * 86_400_000));
+    this.nodeApiStatement('DELETE FROM node_reports WHERE node_id = ? AND at < ?').run(
+      report.nodeId,
+      oldest,
+    );
+    this.nodeApiStatement(
+      `DELETE FROM node_reports WHERE node_id = ? AND id <= (SELECT id FROM node_reports
+         WHERE node_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+    ).run(report.nodeId, report.nodeId, keep.count);
+    this.nodeApiStatement('UPDATE nodes SET load_average = ? WHERE id = ?').run(
+      report.loadAverage,
+      report.nodeId,
+    );
+    const upsert = this.nodeApiStatement(
+      `INSERT INTO sliver_realized (sliver_id, node_id, state, error, reported, cpu_seconds,
+         memory_bytes, bytes_in, bytes_out) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (sliver_id) DO UPDATE SET node_id = excluded.node_id, state = excluded.state,
+         error = excluded.error, reported = excluded.reported,
+         cpu_seconds = excluded.cpu_seconds, memory_bytes = excluded.memory_bytes,
+         bytes_in = excluded.bytes_in, bytes_out = excluded.bytes_out`,
+    );
+    for (const s of sliverReports) {
+      upsert.run(
+        s.sliverId,
+        report.nodeId,
+        s.state,
+        s.error,
+        at,
+        s.cpuSeconds,
+        s.memoryBytes,
+        s.bytesIn,
+        s.bytesOut,
+      );
+    }
+  }
+
+  /** The node's stored reports, oldest first. */
+  nodeReports(nodeId: number): NodeReportRow[] {
+    const rows = this.nodeApiStatement(
+      `SELECT node_id, at, load_average, memory_total, memory_free, uptime, slivers
+         FROM node_reports WHERE node_id = ? ORDER BY id`,
+    ).all(nodeId) as {
+      node_id: number;
+      at: string;
+      load_average: number;
+      memory_total: number;
+      memory_free: number;
+      uptime: number;
+      slivers: string;
+    }[];
+    return rows.map((r) => ({
+      nodeId: r.node_id,
+      at: parseUtc(r.at, 'node_reports.at'),
+      loadAverage: r.load_average,
+      memoryTotal: r.memory_total,
+      memoryFree: r.memory_free,
+      uptime: r.uptime,
+      slivers: JSON.parse(r.slivers) as unknown[],
+    }));
+  }
+
+  /** The realized state of the node's slivers as last reported, by sliver id. */
+  realizedSlivers(nodeId: number): SliverRealizedRow[] {
+    const rows = this.nodeApiStatement(
+      `SELECT sliver_id, node_id, state, error, reported, cpu_seconds, memory_bytes, bytes_in,
+         bytes_out FROM sliver_realized WHERE node_id = ? ORDER BY sliver_id`,
+    ).all(nodeId) as {
+      sliver_id: number;
+      node_id: number;
+      state: RealizedState;
+      error: string | null;
+      reported: string;
+      cpu_seconds: number | null;
+      memory_bytes: number | null;
+      bytes_in: number | null;
+      bytes_out: number | null;
+    }[];
+    return rows.map((r) => ({
+      sliverId: r.sliver_id,
+      nodeId: r.node_id,
+      state: r.state,
+      error: r.error,
+      reported: parseUtc(r.reported, 'sliver_realized.reported'),
+      cpuSeconds: r.cpu_seconds,
+      memoryBytes: r.memory_bytes,
+      bytesIn: r.bytes_in,
+      bytesOut: r.bytes_out,
+    }));
   }
 }

@@ -25,6 +25,12 @@ import {
   type NodeStatusUpdate,
 } from './inventory.js';
 import { loginNameFor } from './login-name.js';
+import {
+  nodeSlivers,
+  recordNodeReport,
+  type NodeReportInput,
+  type NodeSlivers,
+} from './node-slivers.js';
 import { performAction, type PerformActionOptions } from './perform-action.js';
 import { resolvePolicy, type AggregatePolicy } from './policy.js';
 import { provision, type ProvisionOptions } from './provision.js';
@@ -71,6 +77,12 @@ export type { ProvisionOptions } from './provision.js';
 export type { ReapedSliver, ReapResult } from './reap.js';
 export type { RenewOptions } from './renew.js';
 export type { NodegroupInfo } from './tags.js';
+export type {
+  NodeReportInput,
+  NodeSliver,
+  NodeSlivers,
+  SliverReportInput,
+} from './node-slivers.js';
 export { DEFAULT_POLICY } from './policy.js';
 export { demoInventory } from './demo-inventory.js';
 export { readInventoryFile } from './inventory.js';
@@ -247,5 +259,27 @@ export class AggregateEngine {
 
   reap(now: Date): ReapResult {
     return reap(this.ctx, now);
+  }
+
+  // ---- Node API ----
+
+  /** The inventory's node with this component URN (any case), if any. */
+  nodeByUrn(urn: string): NodeRow | undefined {
+    return this.store.nodeByUrn(urn);
+  }
+
+  /** Changes whenever anything the node API shows of node `nodeId` changes. */
+  nodeGeneration(nodeId: number): number {
+    return this.store.nodeGeneration(nodeId);
+  }
+
+  /** The slivers node `nodeId` must run, its leases and generation (see node-slivers.ts). */
+  nodeSlivers(nodeId: number, now: Date): NodeSlivers {
+    return nodeSlivers(this.ctx, nodeId, now);
+  }
+
+  /** Store a node's status report; returns the sliver URNs it named that are not its own. */
+  recordNodeReport(nodeId: number, report: NodeReportInput, now: Date): string[] {
+    return recordNodeReport(this.ctx, nodeId, report, now);
   }
 }
