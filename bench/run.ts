@@ -5,6 +5,7 @@
 import { cpus } from 'node:os';
 import { benchAggregate } from './aggregate.js';
 import { benchCredentials } from './credentials.js';
+import { benchNodeApi } from './node-api.js';
 import { benchRspec } from './rspec.js';
 import { benchSliceManager } from './slicemgr.js';
 
@@ -13,6 +14,7 @@ const PARTS: Record<string, () => void | Promise<void>> = {
   rspec: benchRspec,
   aggregate: benchAggregate,
   slicemgr: benchSliceManager,
+  'node-api': benchNodeApi,
 };
 
 const asked = process.argv.slice(2);
