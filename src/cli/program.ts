@@ -6,6 +6,7 @@ import { registerCredentialCommands } from './credential-commands.js';
 import { registerGidCommands } from './gid-commands.js';
 import { registerPeerCommands } from './peer-commands.js';
 import { registerInventoryCommands } from './inventory-commands.js';
+import { registerNodemanagerCommand } from './nodemanager-command.js';
 import { registerRegistryCommands } from './registry-commands.js';
 import { registerServerCommands } from './server-commands.js';
 
@@ -21,5 +22,6 @@ export function buildProgram(): Command {
   registerRegistryCommands(program);
   registerInventoryCommands(program);
   registerPeerCommands(program);
+  registerNodemanagerCommand(program);
   return program;
 }

@@ -1,0 +1,480 @@
+/**
+ * The node manager (`sfa nodemanager`): one pass asks the aggregate what the node must run
+ * (GetSlivers, over HTTPS with the node's key and GID, the aggregate's certificate checked
+ * against root.gid), keeps the answer on disk, plans (reconcile.ts), applies the plan through the
+ * container runtime and reports the node's status (ReportNodeStatus).
+ *
+ * NODEDIR holds, besides what `sfa node credentials` wrote:
+ * - `state/last-slivers.json`: the last answer and when it came (local clock); when the
+ *   aggregate cannot be reached, the pass plans from it, so expiry is enforced offline (the
+ *   aggregate's clock is advanced by the local time elapsed since);
+ * - `state/uids.json`: each sliver name's uid range index (host uid base + 65536 × index) and
+ *   the sliver URN it was made for;
+ * - `runc/` (runc's --root), `bundles/`, `slivers/<name>/{home,var,tmp}` (writable data),
+ *   `images/` (base images; default, see --images-dir).
+ * NODEDIR and `slivers/` are made searchable by others (o+x): a sliver's mapped root mounts its
+ * folders from there. Nothing secret is readable by others (node.pkey stays 0600).
+ */
+import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { freemem, loadavg, totalmem, uptime } from 'node:os';
+import { join } from 'node:path';
+import { TrustStore, verifyChain } from '../credentials/chain.js';
+import { Gid } from '../credentials/gid.js';
+import { writeFileAtomic } from '../store/atomic-file.js';
+import { xmlRpcCall } from '../xmlrpc/client.js';
+import type { XmlRpcStruct, XmlRpcValue, XmlRpcWritable } from '../xmlrpc/value.js';
+import { readNodeDir, type NodeDir } from './node-config.js';
+import { parseAnswer, plan, type Action, type Plan, type SliversAnswer } from './reconcile.js';
+import { DEFAULT_ID_RANGE } from './runtime/bundle.js';
+import { resolveImage } from './runtime/base-image.js';
+import { RuncRuntime } from './runtime/runc.js';
+import type { ContainerRuntime } from './runtime/runtime.js';
+
+/** Host uid of the first sliver's root; sliver i gets BASE + 65536 × i. */
+export const DEFAULT_UID_BASE = 200_000;
+/** The most sliver uid ranges (200000 + 65536 × 60000 stays below 2^32). */
+const MAX_RANGES = 60_000;
+/** Default report interval until the aggregate says otherwise. */
+const DEFAULT_REPORT_SECONDS = 60;
+
+export interface AgentOptions {
+  nodeDir: string;
+  /** Base images (default NODEDIR/images). */
+  imagesDir?: string;
+  /** The node's prefix on this machine (default from the hostname: `sfa-node1-inria-fr`). */
+  nodePrefix?: string;
+  uidBase?: number;
+  /** Time for one call to the aggregate (default 30 s, plus the long poll's wait). */
+  timeoutMs?: number;
+  /** The runtime (default runc under NODEDIR). */
+  runtime?: ContainerRuntime;
+  log?: (line: string) => void;
+}
+
+/** What one pass did. */
+export interface PassResult {
+  /** Where the plan came from: a fresh answer, or the saved one (aggregate unreachable). */
+  source: 'aggregate' | 'saved' | 'none';
+  generation: number | undefined;
+  actions: Action[];
+  /** Each kept sliver's realized state. */
+  slivers: {
+    sliverUrn: string;
+    name: string;
+    state: 'running' | 'stopped' | 'failed';
+    error?: string;
+  }[];
+  reported: boolean;
+  nextReportSeconds: number;
+  /** Why the aggregate could not be asked or told, when it could not. */
+  errors: string[];
+}
+
+interface SavedAnswer {
+  received_at: string;
+  answer: SliversAnswer;
+}
+
+interface UidMap {
+  [name: string]: { index: number; sliver_urn: string };
+}
+
+/** `sfa-` and the hostname in lowercase letters, digits and '-' (with a hash when cut). */
+export function nodePrefixOf(hostname: string): string {
+  const clean = hostname
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  const full = `sfa-${clean}`;
+  if (full.length <= 40) return full;
+  const hash = createHash('sha256').update(hostname).digest('hex').slice(0, 8);
+  return `${full.slice(0, 31).replace(/-+$/, '')}-${hash}`;
+}
+
+function errorText(e: unknown): string {
+  const f = e as { faultCode?: number; faultString?: string; message?: string };
+  if (f.faultString !== undefined) return `fault ${f.faultCode}: ${f.faultString}`;
+  return f.message ?? String(e);
+}
+
+export class NodeAgent {
+  readonly node: NodeDir;
+  readonly runtime: ContainerRuntime;
+  readonly nodePrefix: string;
+  readonly imagesDir: string;
+  private readonly uidBase: number;
+  private readonly timeoutMs: number;
+  private readonly log: (line: string) => void;
+  private readonly trust: TrustStore;
+  private readonly stateDir: string;
+  private readonly sliversDir: string;
+  generation: number | undefined;
+  nextReportSeconds = DEFAULT_REPORT_SECONDS;
+
+  constructor(options: AgentOptions) {
+    this.node = readNodeDir(options.nodeDir);
+    const dir = options.nodeDir;
+    this.nodePrefix = options.nodePrefix ?? nodePrefixOf(this.node.config.hostname);
+    this.imagesDir = options.imagesDir ?? join(dir, 'images');
+    this.uidBase = options.uidBase ?? DEFAULT_UID_BASE;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.log = options.log ?? (() => {});
+    this.trust = new TrustStore([this.node.root]);
+    this.stateDir = join(dir, 'state');
+    this.sliversDir = join(dir, 'slivers');
+    this.runtime =
+      options.runtime ??
+      new RuncRuntime({
+        nodePrefix: this.nodePrefix,
+        stateDir: join(dir, 'runc'),
+        bundlesDir: join(dir, 'bundles'),
+      });
+  }
+
+  /** The aggregate's certificate must chain to the node's root.gid. */
+  private verifyServer = (pem: string): boolean => {
+    try {
+      verifyChain(Gid.fromPem(pem), [], this.trust, new Date());
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  private call(method: string, params: XmlRpcWritable[], extraMs = 0): Promise<XmlRpcValue> {
+    return xmlRpcCall(this.node.config.aggregate, method, params, {
+      key: this.node.keyPem,
+      cert: this.node.gidPem,
+      verifyServer: this.verifyServer,
+      timeoutMs: this.timeoutMs + extraMs,
+    });
+  }
+
+  /** GetSlivers; the answer is saved before it is used. */
+  async getSlivers(waitSeconds = 0, save = true): Promise<SliversAnswer> {
+    const options: XmlRpcStruct = {};
+    if (waitSeconds > 0 && this.generation !== undefined) {
+      options['generation'] = this.generation;
+      options['wait_seconds'] = waitSeconds;
+    }
+    const answer = parseAnswer(await this.call('GetSlivers', [options], waitSeconds * 1000));
+    if (save) this.keep(answer);
+    return answer;
+  }
+
+  /** Save an answer (before it is used) and remember its generation for the long poll. */
+  private keep(answer: SliversAnswer): void {
+    this.save(answer);
+    this.generation = answer.generation;
+  }
+
+  private ensureFolders(): void {
+    // The sliver's mapped root walks down NODEDIR to its folders: o+x, nothing more.
+    const mode = statSync(this.node.dir).mode & 0o7777;
+    if ((mode & 0o001) === 0) chmodSync(this.node.dir, mode | 0o011);
+    mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
+    mkdirSync(this.sliversDir, { recursive: true, mode: 0o711 });
+    mkdirSync(this.imagesDir, { recursive: true, mode: 0o755 });
+  }
+
+  private save(answer: SliversAnswer): void {
+    mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
+    const saved: SavedAnswer = { received_at: new Date().toISOString(), answer };
+    writeFileAtomic(join(this.stateDir, 'last-slivers.json'), `${JSON.stringify(saved)}\n`, {
+      mode: 0o600,
+    });
+  }
+
+  /** The saved answer, and the aggregate's time now as estimated from it. */
+  private saved(): { answer: SliversAnswer; now: Date } | undefined {
+    let text: string;
+    try {
+      text = readFileSync(join(this.stateDir, 'last-slivers.json'), 'utf8');
+    } catch {
+      return undefined;
+    }
+    const s = JSON.parse(text) as SavedAnswer;
+    const elapsed = Math.max(0, Date.now() - Date.parse(s.received_at));
+    return { answer: s.answer, now: new Date(Date.parse(s.answer.now) + elapsed) };
+  }
+
+  private readUids(): UidMap {
+    try {
+      return JSON.parse(readFileSync(join(this.stateDir, 'uids.json'), 'utf8')) as UidMap;
+    } catch {
+      return {};
+    }
+  }
+
+  private writeUids(map: UidMap): void {
+    writeFileAtomic(join(this.stateDir, 'uids.json'), `${JSON.stringify(map, null, 1)}\n`, {
+      mode: 0o600,
+    });
+  }
+
+  private dataNames(): string[] {
+    try {
+      return readdirSync(this.sliversDir, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name);
+    } catch {
+      return [];
+    }
+  }
+
+  private sliverDir(name: string): string {
+    return join(this.sliversDir, name);
+  }
+
+  /**
+   * One pass. `answer` is a fresh GetSlivers answer (loop mode); without it the pass asks the
+   * aggregate, and plans from the saved answer when the aggregate cannot be reached (or at once
+   * with `null`: the caller's GetSlivers just failed).
+   */
+  async pass(fresh?: SliversAnswer | null): Promise<PassResult> {
+    this.ensureFolders();
+    const errors: string[] = [];
+    let answer: SliversAnswer | undefined = fresh ?? undefined;
+    let source: PassResult['source'] = 'aggregate';
+    let now: Date;
+    if (fresh === undefined) {
+      try {
+        answer = await this.getSlivers();
+      } catch (e) {
+        errors.push(`GetSlivers: ${errorText(e)}`);
+      }
+    }
+    if (answer !== undefined) {
+      now = new Date(answer.now);
+    } else {
+      const saved = this.saved();
+      if (saved === undefined) {
+        return {
+          source: 'none',
+          generation: undefined,
+          actions: [],
+          slivers: [],
+          reported: false,
+          nextReportSeconds: this.nextReportSeconds,
+          errors,
+        };
+      }
+      answer = saved.answer;
+      now = saved.now;
+      source = 'saved';
+    }
+
+    const uids = this.readUids();
+    const owners = Object.fromEntries(Object.entries(uids).map(([n, u]) => [n, u.sliver_urn]));
+    const imageOk = new Map<string, string | undefined>();
+    const p: Plan = plan({
+      answer,
+      containers: await this.runtime.list(),
+      dataNames: this.dataNames(),
+      owners,
+      now,
+      check: (s) => {
+        const vref = s.vref ?? '';
+        if (!imageOk.has(vref)) {
+          try {
+            resolveImage(this.imagesDir, s.vref);
+            imageOk.set(vref, undefined);
+          } catch (e) {
+            imageOk.set(vref, (e as Error).message);
+          }
+        }
+        return imageOk.get(vref);
+      },
+    });
+
+    const failures = new Map<string, string>();
+    for (const a of p.actions) {
+      try {
+        await this.apply(a, uids);
+      } catch (e) {
+        const msg = `${a.kind} ${a.name}: ${(e as Error).message}`;
+        failures.set(a.name, msg);
+        errors.push(msg);
+      }
+    }
+    this.writeUids(uids);
+
+    const after = new Map((await this.runtime.list()).map((c) => [c.name, c]));
+    const slivers: PassResult['slivers'] = [
+      ...p.slivers.map((k) => {
+        const error = failures.get(k.name);
+        const c = after.get(k.name);
+        const state: 'running' | 'stopped' | 'failed' =
+          error !== undefined
+            ? 'failed'
+            : c?.status === 'running'
+              ? 'running'
+              : k.run
+                ? 'failed'
+                : 'stopped';
+        const why =
+          error ?? (state === 'failed' ? `the container is ${c?.status ?? 'missing'}` : undefined);
+        return {
+          sliverUrn: k.sliver.sliverUrn,
+          name: k.name,
+          state,
+          ...(why === undefined ? {} : { error: why }),
+        };
+      }),
+      ...p.failed.map((f) => ({
+        sliverUrn: f.sliverUrn,
+        name: f.name,
+        state: 'failed' as const,
+        error: f.error,
+      })),
+    ];
+
+    let reported = false;
+    if (source === 'aggregate') {
+      try {
+        await this.report(slivers);
+        reported = true;
+      } catch (e) {
+        errors.push(`ReportNodeStatus: ${errorText(e)}`);
+      }
+    }
+    const result: PassResult = {
+      source,
+      generation: answer.generation,
+      actions: p.actions,
+      slivers,
+      reported,
+      nextReportSeconds: this.nextReportSeconds,
+      errors,
+    };
+    this.log(passLine(this.node.config.hostname, result));
+    return result;
+  }
+
+  private async apply(a: Action, uids: UidMap): Promise<void> {
+    switch (a.kind) {
+      case 'delete': {
+        await this.runtime.delete(a.name);
+        rmSync(this.sliverDir(a.name), { recursive: true, force: true });
+        delete uids[a.name];
+        return;
+      }
+      case 'stop':
+        return this.runtime.stop(a.name);
+      case 'start':
+        return this.runtime.start(a.name);
+      case 'recreate':
+      case 'create': {
+        if (a.kind === 'recreate') await this.runtime.delete(a.name);
+        const s = a.sliver;
+        let entry = uids[a.name];
+        if (entry === undefined || entry.sliver_urn !== s.sliverUrn) {
+          const used = new Set(Object.values(uids).map((u) => u.index));
+          let index = entry?.index ?? 0;
+          if (entry === undefined) while (used.has(index)) index++;
+          if (index >= MAX_RANGES) throw new Error('no uid range left on this node');
+          entry = { index, sliver_urn: s.sliverUrn };
+          uids[a.name] = entry;
+        }
+        const dir = this.sliverDir(a.name);
+        mkdirSync(dir, { recursive: true, mode: 0o711 });
+        await this.runtime.create(a.name, {
+          hostname: s.loginName,
+          rootfs: resolveImage(this.imagesDir, s.vref),
+          writable: { home: join(dir, 'home'), var: join(dir, 'var'), tmp: join(dir, 'tmp') },
+          idMap: { hostId: this.uidBase + DEFAULT_ID_RANGE * entry.index },
+          cpuShare: s.cpuShare,
+        });
+        if (a.kind === 'recreate' || a.start) await this.runtime.start(a.name);
+        return;
+      }
+    }
+  }
+
+  /** ReportNodeStatus with the node's load, memory, uptime and the slivers' realized states. */
+  async report(slivers: PassResult['slivers']): Promise<void> {
+    const answer = (await this.call('ReportNodeStatus', [
+      {
+        load_average: loadavg()[0] ?? 0,
+        memory_total: totalmem(),
+        memory_free: Math.min(freemem(), totalmem()),
+        uptime: Math.floor(uptime()),
+        slivers: slivers.map((s) => ({
+          sliver_urn: s.sliverUrn,
+          state: s.state,
+          ...(s.error === undefined ? {} : { error: s.error }),
+        })),
+      },
+    ])) as XmlRpcStruct;
+    const next = answer['next_report_seconds'];
+    if (typeof next === 'number' && next > 0) this.nextReportSeconds = next;
+  }
+
+  /**
+   * Loop: long-poll GetSlivers, a pass after each answer (each pass reports), at least one pass
+   * (and report) every next_report_seconds; when the aggregate cannot be reached, passes from the
+   * saved answer. Resolves when `stop` resolves (between passes: containers keep running).
+   */
+  async loop(stop: Promise<void>): Promise<void> {
+    let stopped = false;
+    void stop.then(() => {
+      stopped = true;
+    });
+    const sleep = (ms: number) =>
+      Promise.race([new Promise<void>((r) => setTimeout(r, ms).unref()), stop]);
+    while (!stopped) {
+      const wait = Math.max(1, Math.min(60, Math.floor(this.nextReportSeconds / 2)));
+      let failed = false;
+      const got = await Promise.race([
+        this.getSlivers(this.generation === undefined ? 0 : wait, false).then(
+          (a) => a,
+          (e: unknown) => {
+            failed = true;
+            this.log(`nodemanager ${this.node.config.hostname}: GetSlivers: ${errorText(e)}`);
+            return undefined;
+          },
+        ),
+        stop.then(() => undefined),
+      ]);
+      // Stopped during the long poll: its late answer is not kept (the node may be cleaned up).
+      if (stopped) break;
+      if (got !== undefined) this.keep(got);
+      try {
+        await this.pass(failed ? null : got);
+      } catch (e) {
+        this.log(`nodemanager ${this.node.config.hostname}: pass failed: ${errorText(e)}`);
+      }
+      if (failed && !stopped) await sleep(5000);
+    }
+  }
+
+  /** Remove every container, cgroup and folder of this node, and its state (not its identity). */
+  async cleanup(): Promise<void> {
+    await this.runtime.cleanup();
+    for (const d of ['slivers', 'state', 'bundles', 'runc']) {
+      rmSync(join(this.node.dir, d), { recursive: true, force: true });
+    }
+    // The default image is made by the node manager; other images are the operator's.
+    rmSync(join(this.imagesDir, 'busybox'), { recursive: true, force: true });
+    try {
+      if (readdirSync(this.imagesDir).length === 0) rmSync(this.imagesDir, { recursive: true });
+    } catch {
+      // No images folder.
+    }
+  }
+}
+
+/** The one log line of a pass. */
+export function passLine(hostname: string, r: PassResult): string {
+  const count = (k: Action['kind']) => r.actions.filter((a) => a.kind === k).length;
+  const states = (s: string) => r.slivers.filter((x) => x.state === s).length;
+  const parts = [
+    `nodemanager ${hostname}: pass (${r.source}${r.generation === undefined ? '' : ` generation ${r.generation}`})`,
+    `created ${count('create') + count('recreate')} started ${count('start')} stopped ${count('stop')} deleted ${count('delete')}`,
+    `running ${states('running')} stopped ${states('stopped')} failed ${states('failed')}`,
+    r.reported ? 'reported' : 'not reported',
+  ];
+  const line = parts.join('; ');
+  return r.errors.length === 0 ? line : `${line}; errors: ${r.errors.join('; ').slice(0, 1000)}`;
+}
