@@ -45,7 +45,8 @@ export function toAdNode(n: NodeAdvert, cmUrn: string): AdNode {
     sliverTypes: [{ name: SLIVER_TYPE, initscripts }],
     status: {
       loadAverage: n.loadAverage,
-      slivers: n.slivers,
+      // A managed node's own count (its last report); the aggregate's count otherwise.
+      slivers: n.reported?.slivers ?? n.slivers,
       ...(n.reliability !== null ? { reliability: n.reliability } : {}),
     },
   };

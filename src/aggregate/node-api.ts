@@ -21,13 +21,17 @@ import { logText, quote } from '../text.js';
 import { XmlRpcFault } from '../xmlrpc/errors.js';
 import type { XmlRpcStruct, XmlRpcValue, XmlRpcWritable } from '../xmlrpc/value.js';
 import type { AmContext } from './context.js';
-import type { NodeSliver, SliverReportInput } from './engine/engine.js';
+import {
+  REPORT_INTERVAL_SECONDS,
+  type NodeSliver,
+  type SliverReportInput,
+} from './engine/engine.js';
 import type { NodeChanges } from './node-changes.js';
 
 /** The longest a GetSlivers call waits (longer asks are cut to this). */
 export const MAX_WAIT_SECONDS = 60;
-/** How often a node should report (ReportNodeStatus answers it). */
-export const NEXT_REPORT_SECONDS = 60;
+/** How often a node should report (ReportNodeStatus answers it; silence is counted in it). */
+export const NEXT_REPORT_SECONDS = REPORT_INTERVAL_SECONDS;
 /** Bounds on a report: sliver lines, and the length of one error message. */
 const MAX_REPORTED_SLIVERS = 10_000;
 const MAX_ERROR_LENGTH = 2_000;
@@ -211,13 +215,11 @@ function readReport(v: XmlRpcValue | undefined) {
 
 // ---- Answers ----
 
-/** Started or stopped, as the researcher last asked (geni_start / geni_stop). */
-function desiredState(s: NodeSliver): 'started' | 'stopped' {
-  const op = s.info.operationalState;
-  return op === 'geni_notready' || op === 'geni_stopping' || op === 'geni_pending_allocation'
-    ? 'stopped'
-    : 'started';
-}
+/**
+ * Started or stopped, as the researcher last asked (Provision, geni_start / geni_stop): stored
+ * apart from the state shown, which on a managed node follows this node's own reports.
+ */
+const desiredState = (s: NodeSliver): 'started' | 'stopped' => s.info.desiredState;
 
 function sliverValue(s: NodeSliver): XmlRpcStruct {
   const { info } = s;
@@ -284,7 +286,11 @@ function reportNodeStatus(
 ): XmlRpcStruct {
   checkParamCount('ReportNodeStatus', params, 1, 1);
   const report = readReport(params[0]);
-  const unknown = ctx.engine.recordNodeReport(node.id, report, now);
+  const { unknown, cameBack } = ctx.engine.recordNodeReport(node.id, report, now);
+  // A node that is managed for the first time, or reports after a silence, is available again:
+  // a cached ad would hide it. Other changes (load, reliability) may wait for the cache's TTL,
+  // or every report of every node would empty the cache.
+  if (cameBack) ctx.ads.invalidate();
   return { accepted: true, next_report_seconds: NEXT_REPORT_SECONDS, unknown_slivers: unknown };
 }
 

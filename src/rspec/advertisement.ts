@@ -114,29 +114,86 @@ function nodeXml(n: AdNode): string {
   return s + '  </node>\n';
 }
 
+type Step = readonly [name: string, next: string, description: string];
+
 /**
- * The operational state machine of a PlanetLab sliver, as SFA's PlanetLab aggregate advertises
- * it: a sliver starts not ready, geni_start makes it ready, and it may fail.
+ * Every state a provisioned sliver shows and, in each, every action PerformOperationalAction
+ * accepts (all four are accepted in every state) and what the node's reports move it to
+ * (waits). This is what src/aggregate/engine/perform-action.ts and operational-state.ts do;
+ * change them together.
+ */
+const OPSTATE_MACHINE: readonly {
+  state: string;
+  description: string;
+  waits: readonly Step[];
+}[] = [
+  {
+    state: 'geni_configuring',
+    description:
+      'Provisioned or started: the node is starting the sliver. On a node without a node manager this state is left at once for geni_ready.',
+    waits: [
+      ['geni_success', 'geni_ready', 'The node reports the sliver running.'],
+      ['geni_failure', 'geni_failed', 'The node reports that the sliver failed.'],
+    ],
+  },
+  {
+    state: 'geni_ready',
+    description: 'The sliver is running and ready to use.',
+    waits: [['geni_failure', 'geni_failed', 'The node reports that the sliver died.']],
+  },
+  {
+    state: 'geni_stopping',
+    description:
+      'Stop asked: the node is stopping the sliver. On a node without a node manager this state is left at once for geni_notready.',
+    waits: [
+      ['geni_success', 'geni_notready', 'The node reports the sliver stopped.'],
+      ['geni_failure', 'geni_failed', 'The node reports that the sliver failed.'],
+    ],
+  },
+  {
+    state: 'geni_notready',
+    description: 'The sliver is provisioned and stopped; its files are kept.',
+    waits: [],
+  },
+  {
+    state: 'geni_failed',
+    description: "The node could not run the sliver; geni_error gives the node's reason.",
+    waits: [],
+  },
+];
+
+/** The actions, with the state each leads to (`null`: the state does not change). */
+const OPSTATE_ACTIONS: readonly (readonly [name: string, next: string | null, what: string])[] = [
+  ['geni_start', 'geni_configuring', 'Start the sliver'],
+  ['geni_restart', 'geni_configuring', 'Restart the sliver'],
+  ['geni_stop', 'geni_stopping', 'Stop the sliver, keeping its files'],
+  ['geni_update_users', null, "Replace the slice's users and their keys"],
+];
+
+/**
+ * The operational state machine of a sliver on this aggregate: Provision gives
+ * geni_configuring, and the node's reports move it on (see OPSTATE_MACHINE).
  */
 function opstate(aggregateManagerId: string, nodes: readonly AdNode[]): string {
   const types = new Set<string>();
   for (const n of nodes) for (const t of n.sliverTypes) types.add(t.name);
   if (types.size === 0) types.add('plab-vserver');
-  let s = `  <opstate:rspec_opstate aggregate_manager_id="${a(aggregateManagerId)}" start="geni_notready">\n`;
+  let s = `  <opstate:rspec_opstate aggregate_manager_id="${a(aggregateManagerId)}" start="geni_configuring">\n`;
   for (const t of [...types].sort()) s += `    <opstate:sliver_type name="${a(t)}"/>\n`;
-  s +=
-    '    <opstate:state name="geni_notready">\n' +
-    '      <opstate:action name="geni_start" next="geni_ready">\n' +
-    '        <opstate:description>Start the sliver</opstate:description>\n' +
-    '      </opstate:action>\n' +
-    '      <opstate:description>The sliver is provisioned but not started.</opstate:description>\n' +
-    '    </opstate:state>\n' +
-    '    <opstate:state name="geni_ready">\n' +
-    '      <opstate:description>The sliver is up and ready to use.</opstate:description>\n' +
-    '    </opstate:state>\n' +
-    '    <opstate:state name="geni_failed">\n' +
-    '      <opstate:description>The sliver failed and needs operator attention.</opstate:description>\n' +
-    '    </opstate:state>\n' +
-    '  </opstate:rspec_opstate>\n';
-  return s;
+  for (const st of OPSTATE_MACHINE) {
+    s += `    <opstate:state name="${st.state}">\n`;
+    for (const [name, next, what] of OPSTATE_ACTIONS) {
+      s += `      <opstate:action name="${name}" next="${next ?? st.state}">\n`;
+      s += `        <opstate:description>${what}</opstate:description>\n`;
+      s += '      </opstate:action>\n';
+    }
+    for (const [type, next, what] of st.waits) {
+      s += `      <opstate:wait type="${type}" next="${next}">\n`;
+      s += `        <opstate:description>${what}</opstate:description>\n`;
+      s += '      </opstate:wait>\n';
+    }
+    s += `      <opstate:description>${st.description}</opstate:description>\n`;
+    s += '    </opstate:state>\n';
+  }
+  return s + '  </opstate:rspec_opstate>\n';
 }

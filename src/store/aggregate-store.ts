@@ -89,6 +89,10 @@ const bumpNode = (id: string): string => bumpWhere(`node_id = ${id}`);
 export const REALIZED_STATES = ['running', 'stopped', 'failed'] as const;
 export type RealizedState = (typeof REALIZED_STATES)[number];
 
+/** What the researcher last asked of a provisioned sliver (geni_start / geni_stop). */
+export const DESIRED_STATES = ['started', 'stopped'] as const;
+export type DesiredState = (typeof DESIRED_STATES)[number];
+
 /** The aggregate's schema. Append new migrations; never edit an applied one. */
 export const AGGREGATE_MIGRATIONS: readonly Migration[] = [
   {
@@ -354,6 +358,29 @@ export const AGGREGATE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sliver_realized_node ON sliver_realized (node_id);
     `,
   },
+  {
+    version: 5,
+    name: 'managed nodes (those that report), and each sliver’s desired state, kept apart from the state shown',
+    // The desired state was read from the operational state; now that a managed node's sliver
+    // shows geni_configuring or geni_stopping, what the node is told must not follow the display.
+    // Existing rows get what the old inference gave.
+    up: `
+      CREATE TABLE node_managed (
+        node_id INTEGER PRIMARY KEY REFERENCES nodes (id) ON DELETE CASCADE,
+        since TEXT NOT NULL CHECK (${isDate('since')}),
+        last_report TEXT NOT NULL CHECK (${isDate('last_report')} AND last_report >= since),
+        last_slivers INTEGER NOT NULL CHECK (last_slivers >= 0)
+      ) STRICT;
+      INSERT INTO node_managed (node_id, since, last_report, last_slivers)
+        SELECT node_id, min(at), max(at), 0 FROM node_reports GROUP BY node_id;
+
+      ALTER TABLE slivers ADD COLUMN desired_state TEXT NOT NULL DEFAULT 'started'
+        CHECK (desired_state IN (${list(DESIRED_STATES)}));
+      ALTER TABLE slivers ADD COLUMN desired_at TEXT CHECK (desired_at IS NULL OR ${isDate('desired_at')});
+      UPDATE slivers SET desired_state = 'stopped'
+        WHERE operational_state IN ('geni_notready', 'geni_stopping', 'geni_pending_allocation');
+    `,
+  },
 ];
 
 // ---- Rows ----
@@ -434,7 +461,16 @@ export interface SliverRow {
   hostname: string;
   clientId: string;
   allocationState: StoredAllocationState;
+  /**
+   * The state as an unmanaged node shows it (Provision and geni_start: geni_ready at once).
+   * A managed node's slivers show a state derived from this and the node's reports instead
+   * (engine/operational-state.ts).
+   */
   operationalState: OperationalState;
+  /** What the node is told to do with it (GetSlivers `desired_state`). */
+  desiredState: DesiredState;
+  /** When the researcher last asked (Provision, PerformOperationalAction); null if unknown. */
+  desiredAt: Date | null;
   exclusive: boolean;
   cpuShare: number;
   /** The request's own attributes, as asked (tags are resolved when read, see engine/tags.ts). */
@@ -488,6 +524,16 @@ export interface NodeReportRow {
   uptime: number;
   /** The sliver lines as the node sent them (sliver URNs included). */
   slivers: unknown[];
+}
+
+/** A node that has reported at least once (ReportNodeStatus): a managed node. */
+export interface NodeManagedRow {
+  nodeId: number;
+  /** Its first report. */
+  since: Date;
+  lastReport: Date;
+  /** How many sliver lines its last report had. */
+  lastSlivers: number;
 }
 
 /** A sliver as its node last reported it. */
@@ -560,6 +606,8 @@ interface DbSliver {
   client_id: string;
   allocation_state: StoredAllocationState;
   operational_state: OperationalState;
+  desired_state: DesiredState;
+  desired_at: string | null;
   exclusive: number;
   cpu_share: number;
   attributes: string;
@@ -633,6 +681,8 @@ const toSliver = (r: DbSliver): SliverRow => ({
   clientId: r.client_id,
   allocationState: r.allocation_state,
   operationalState: r.operational_state,
+  desiredState: r.desired_state,
+  desiredAt: r.desired_at === null ? null : parseUtc(r.desired_at, 'slivers.desired_at'),
   exclusive: r.exclusive === 1,
   cpuShare: r.cpu_share,
   attributes: JSON.parse(r.attributes) as Tag[],
@@ -662,12 +712,54 @@ const toPort = (r: DbPort): PortRow => ({
   to: r.port_to,
 });
 
+interface DbNodeManaged {
+  node_id: number;
+  since: string;
+  last_report: string;
+  last_slivers: number;
+}
+const toNodeManaged = (r: DbNodeManaged): NodeManagedRow => ({
+  nodeId: r.node_id,
+  since: parseUtc(r.since, 'node_managed.since'),
+  lastReport: parseUtc(r.last_report, 'node_managed.last_report'),
+  lastSlivers: r.last_slivers,
+});
+interface DbRealized {
+  sliver_id: number;
+  node_id: number;
+  state: RealizedState;
+  error: string | null;
+  reported: string;
+  cpu_seconds: number | null;
+  memory_bytes: number | null;
+  bytes_in: number | null;
+  bytes_out: number | null;
+}
+const toRealized = (r: DbRealized): SliverRealizedRow => ({
+  sliverId: r.sliver_id,
+  nodeId: r.node_id,
+  state: r.state,
+  error: r.error,
+  reported: parseUtc(r.reported, 'sliver_realized.reported'),
+  cpuSeconds: r.cpu_seconds,
+  memoryBytes: r.memory_bytes,
+  bytesIn: r.bytes_in,
+  bytesOut: r.bytes_out,
+});
+
+/** A new sliver's desired state, as the operational state implied it before migration 5. */
+const desiredOf = (op: OperationalState): DesiredState =>
+  op === 'geni_notready' || op === 'geni_stopping' || op === 'geni_pending_allocation'
+    ? 'stopped'
+    : 'started';
+
 const NODE_SELECT = `SELECT n.id, n.hostname, n.site_id, s.login_base, n.hrn, n.urn, n.boot_state,
   n.exclusive, n.max_slivers, n.cpu_shares, n.load_average, n.checks_up, n.checks_down,
   n.hardware_type FROM nodes n JOIN sites s ON s.id = n.site_id`;
 const SLICE_COLUMNS = 'id, urn, login_name, created, expires, shutdown';
 const SLIVER_SELECT = `SELECT v.id, v.slice_id, sl.urn AS slice_urn, sl.login_name, v.node_id,
-  n.hostname, v.client_id, v.allocation_state, v.operational_state, v.exclusive, v.cpu_share,
+  n.hostname, v.client_id, v.allocation_state, v.operational_state, v.desired_state,
+  v.desired_at, v.exclusive, v.cpu_share,
   v.attributes, v.initscripts, v.created, v.expires
   FROM slivers v JOIN slices sl ON sl.id = v.slice_id JOIN nodes n ON n.id = v.node_id`;
 const LEASE_SELECT = `SELECT l.id, l.node_id, n.hostname, l.slice_id, sl.urn AS slice_urn,
@@ -821,8 +913,8 @@ export class AggregateStore {
 
       insertSliver: p<unknown[]>(
         `INSERT INTO slivers (slice_id, node_id, client_id, allocation_state, operational_state,
-           exclusive, cpu_share, attributes, initscripts, created, expires)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           desired_state, exclusive, cpu_share, attributes, initscripts, created, expires)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       sliverById: p<[number], DbSliver>(`${SLIVER_SELECT} WHERE v.id = ?`),
       liveSliversOfSlice: p<[number, string], DbSliver>(
@@ -845,8 +937,9 @@ export class AggregateStore {
         `SELECT node_id, count(*) AS slivers, sum(cpu_share) AS cpu FROM slivers
            WHERE expires > ? GROUP BY node_id`,
       ),
-      updateSliver: p<[string, string, string, number]>(
-        `UPDATE slivers SET allocation_state = ?, operational_state = ?, expires = ?
+      updateSliver: p<[string, string, string, string | null, string | null, number]>(
+        `UPDATE slivers SET allocation_state = ?, operational_state = ?, expires = ?,
+           desired_state = coalesce(?, desired_state), desired_at = coalesce(?, desired_at)
            WHERE id = ?`,
       ),
       deleteSliver: p<[number]>('DELETE FROM slivers WHERE id = ?'),
@@ -1209,6 +1302,7 @@ export class AggregateStore {
       s.clientId,
       s.allocationState,
       s.operationalState,
+      desiredOf(s.operationalState),
       s.exclusive ? 1 : 0,
       s.cpuShare,
       JSON.stringify(s.attributes),
@@ -1267,18 +1361,23 @@ export class AggregateStore {
     );
   }
 
+  /** Change a sliver's states and expiry; its desired state only when `desired` is given. */
   updateSliver(
     id: number,
     state: {
       allocationState: StoredAllocationState;
       operationalState: OperationalState;
       expires: Date;
+      /** What the researcher asked, and when (Provision, PerformOperationalAction, Shutdown). */
+      desired?: { state: DesiredState; at: Date };
     },
   ): void {
     this.stmt.updateSliver.run(
       state.allocationState,
       state.operationalState,
       formatUtc(state.expires),
+      state.desired?.state ?? null,
+      state.desired ? formatUtc(state.desired.at) : null,
       id,
     );
   }
@@ -1425,6 +1524,11 @@ export class AggregateStore {
       report.loadAverage,
       report.nodeId,
     );
+    this.nodeApiStatement(
+      `INSERT INTO node_managed (node_id, since, last_report, last_slivers) VALUES (?, ?, ?, ?)
+       ON CONFLICT (node_id) DO UPDATE SET last_report = max(last_report, excluded.last_report),
+         last_slivers = excluded.last_slivers`,
+    ).run(report.nodeId, at, at, report.slivers.length);
     const upsert = this.nodeApiStatement(
       `INSERT INTO sliver_realized (sliver_id, node_id, state, error, reported, cpu_seconds,
          memory_bytes, bytes_in, bytes_out) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -1473,32 +1577,42 @@ export class AggregateStore {
     }));
   }
 
+  /** The node's management record: undefined for a node that never reported (unmanaged). */
+  nodeManaged(nodeId: number): NodeManagedRow | undefined {
+    const r = this.nodeApiStatement(
+      'SELECT node_id, since, last_report, last_slivers FROM node_managed WHERE node_id = ?',
+    ).get(nodeId) as DbNodeManaged | undefined;
+    return r && toNodeManaged(r);
+  }
+
+  /**
+   * Every managed node's record, by node id, with how many of its reports are dated `from` or
+   * later (`recentReports`).
+   */
+  managedNodes(from: Date): Map<number, NodeManagedRow & { recentReports: number }> {
+    const rows = this.nodeApiStatement(
+      `SELECT m.node_id, m.since, m.last_report, m.last_slivers,
+         (SELECT count(*) FROM node_reports r WHERE r.node_id = m.node_id AND r.at >= ?) AS recent
+         FROM node_managed m`,
+    ).all(formatUtc(from)) as (DbNodeManaged & { recent: number })[];
+    return new Map(rows.map((r) => [r.node_id, { ...toNodeManaged(r), recentReports: r.recent }]));
+  }
+
+  /** The sliver as its node last reported it, if it did. */
+  realizedSliver(sliverId: number): SliverRealizedRow | undefined {
+    const r = this.nodeApiStatement(
+      `SELECT sliver_id, node_id, state, error, reported, cpu_seconds, memory_bytes, bytes_in,
+         bytes_out FROM sliver_realized WHERE sliver_id = ?`,
+    ).get(sliverId) as DbRealized | undefined;
+    return r && toRealized(r);
+  }
+
   /** The realized state of the node's slivers as last reported, by sliver id. */
   realizedSlivers(nodeId: number): SliverRealizedRow[] {
     const rows = this.nodeApiStatement(
       `SELECT sliver_id, node_id, state, error, reported, cpu_seconds, memory_bytes, bytes_in,
          bytes_out FROM sliver_realized WHERE node_id = ? ORDER BY sliver_id`,
-    ).all(nodeId) as {
-      sliver_id: number;
-      node_id: number;
-      state: RealizedState;
-      error: string | null;
-      reported: string;
-      cpu_seconds: number | null;
-      memory_bytes: number | null;
-      bytes_in: number | null;
-      bytes_out: number | null;
-    }[];
-    return rows.map((r) => ({
-      sliverId: r.sliver_id,
-      nodeId: r.node_id,
-      state: r.state,
-      error: r.error,
-      reported: parseUtc(r.reported, 'sliver_realized.reported'),
-      cpuSeconds: r.cpu_seconds,
-      memoryBytes: r.memory_bytes,
-      bytesIn: r.bytes_in,
-      bytesOut: r.bytes_out,
-    }));
+    ).all(nodeId) as DbRealized[];
+    return rows.map(toRealized);
   }
 }

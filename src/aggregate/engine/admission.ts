@@ -2,7 +2,8 @@
  * Admission control: may this slice have a sliver on this node now? A Sirius-like broker over
  * PlanetLab nodes:
  *
- *  - a node that is not booted takes nothing (InsufficientNodes);
+ *  - a node that is not booted takes nothing (InsufficientNodes), nor does a managed node that
+ *    has not reported for three report intervals (node-health.ts; unmanaged nodes never are);
  *  - capacity: at most `max_slivers` live slivers, and the CPU shares they ask (attribute
  *    `cpu_share`, default 1) within the node's pool (InsufficientNodes);
  *  - one sliver per slice per node: a second one is refused with AlreadyExists, not merged,
@@ -25,6 +26,7 @@ import type {
   PortRow,
   SliverRow,
 } from '../../store/aggregate-store.js';
+import { isSilent } from './node-health.js';
 import { formatPorts, portConflict } from './ports.js';
 import { show } from './time.js';
 import type { PortRange } from './types.js';
@@ -61,6 +63,8 @@ export const overlaps = (a: Interval, b: Interval): boolean => a.start < b.end &
 /** What the node carries now: live slivers, leases ending later, port reservations. */
 export interface NodeState {
   node: NodeRow;
+  /** A managed node's last report when it has been silent too long (node-health.ts). */
+  silentSince?: Date;
   slivers: SliverRow[];
   leases: LeaseRow[];
   ports: PortRow[];
@@ -68,8 +72,10 @@ export interface NodeState {
 
 /** Read the node's state (inside the caller's transaction). */
 export function nodeState(store: AggregateStore, node: NodeRow, now: Date): NodeState {
+  const managed = store.nodeManaged(node.id);
   return {
     node,
+    ...(managed && isSilent(managed, now) ? { silentSince: managed.lastReport } : {}),
     slivers: store.liveSliversOnNode(node.id, now),
     leases: store.liveLeasesOnNode(node.id, now),
     ports: store.portsOnNode(node.id, now),
@@ -118,6 +124,12 @@ export function admit(state: NodeState, c: Candidate, authority: string): Proble
     return {
       fault: InsufficientNodes,
       message: `node ${h} is not available: its boot state is '${node.bootState}' (only booted nodes take slivers); choose another node`,
+    };
+  }
+  if (state.silentSince) {
+    return {
+      fault: InsufficientNodes,
+      message: `node ${h} is not available: node has not reported since ${show(state.silentSince)} (its node manager is silent); choose another node`,
     };
   }
   if (c.exclusive === true && !node.exclusive) {

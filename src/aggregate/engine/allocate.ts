@@ -23,6 +23,7 @@ import {
   Refused,
   SearchFailed,
 } from '../../faults.js';
+import { isSilent } from './node-health.js';
 import { Xrn } from '../../credentials/xrn.js';
 import type { NodeRow, SliceRow, SliverRow } from '../../store/aggregate-store.js';
 import {
@@ -323,8 +324,13 @@ interface UnboundPool {
 function unboundPool(ctx: EngineContext, plan: Plan): UnboundPool {
   const { store } = ctx;
   const load = store.sliverLoad(plan.now);
+  // Managed nodes that went silent are skipped (unmanaged nodes have no record: never silent).
+  const managed = store.managedNodes(plan.now);
   const up = inventoryNodes(store)
-    .filter((n) => n.bootState === 'boot')
+    .filter((n) => {
+      const m = managed.get(n.id);
+      return n.bootState === 'boot' && !(m && isSilent(m, plan.now));
+    })
     .map((node) => ({ node, slivers: load.get(node.id)?.slivers ?? 0 }));
   const order = placementOrder(up);
   return {

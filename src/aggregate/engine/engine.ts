@@ -29,6 +29,7 @@ import {
   nodeSlivers,
   recordNodeReport,
   type NodeReportInput,
+  type NodeReportOutcome,
   type NodeSlivers,
 } from './node-slivers.js';
 import { performAction, type PerformActionOptions } from './perform-action.js';
@@ -79,6 +80,7 @@ export type { RenewOptions } from './renew.js';
 export type { NodegroupInfo } from './tags.js';
 export type {
   NodeReportInput,
+  NodeReportOutcome,
   NodeSliver,
   NodeSlivers,
   SliverReportInput,
@@ -87,6 +89,7 @@ export { DEFAULT_POLICY } from './policy.js';
 export { demoInventory } from './demo-inventory.js';
 export { readInventoryFile } from './inventory.js';
 export { OPERATIONAL_ACTIONS } from './perform-action.js';
+export { REPORT_INTERVAL_SECONDS } from './node-health.js';
 
 export interface EngineOptions extends Partial<AggregatePolicy> {
   /** Told what an Allocate, Provision or Renew reaped on its way (for the log). */
@@ -279,7 +282,7 @@ export class AggregateEngine {
   }
 
   /** Store a node's status report; returns the sliver URNs it named that are not its own. */
-  recordNodeReport(nodeId: number, report: NodeReportInput, now: Date): string[] {
+  recordNodeReport(nodeId: number, report: NodeReportInput, now: Date): NodeReportOutcome {
     return recordNodeReport(this.ctx, nodeId, report, now);
   }
 }

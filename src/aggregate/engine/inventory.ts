@@ -18,6 +18,7 @@
  * not in the file are left alone (a node may carry slivers). Any bad entry refuses the whole
  * file (BadArgs naming the entry) and nothing changes.
  */
+import { isSilent, reliabilityWindowStart, reportReliability } from './node-health.js';
 import { readFileSync } from 'node:fs';
 import { BadArgs, Refused } from '../../faults.js';
 import { Xrn } from '../../credentials/xrn.js';
@@ -428,19 +429,28 @@ export interface NodeAdvert {
   site: Omit<SiteRow, 'id'>;
   bootState: BootState;
   /**
-   * Could take a sliver now: booted, room for one more sliver and CPU share, and, if exclusive,
-   * not leased or held by any slice at this moment.
+   * Could take a sliver now: booted, room for one more sliver and CPU share, if exclusive not
+   * leased or held by any slice at this moment, and, if managed, not silent (node-health.ts).
    */
   available: boolean;
+  /**
+   * A managed node's reports (absent for an unmanaged node): when it first and last reported,
+   * how many slivers its last report had, and `silent` when it has not reported for three
+   * report intervals.
+   */
+  reported?: { since: Date; last: Date; slivers: number; silent: boolean };
   exclusive: boolean;
   hardwareType: string;
-  /** Live slivers on it. */
+  /** Live slivers on it (the aggregate's count; the ad shows a managed node's own count). */
   slivers: number;
   maxSlivers: number;
   cpuShares: number;
   cpuSharesUsed: number;
   loadAverage: number;
-  /** Percentage of successful status checks (one decimal), null before any check. */
+  /**
+   * Percent, one decimal. A managed node: the share of expected reports received over the
+   * last 7 days. Otherwise: the share of successful status checks, null before any check.
+   */
   reliability: number | null;
   tags: Attribute[];
   nodegroups: string[];
@@ -497,6 +507,7 @@ export function listNodes(
   return store.db.transaction(() => {
     const { sites, nodes, tags, groups } = staticInventory(store);
     const load = store.sliverLoad(at);
+    const managed = store.managedNodes(reliabilityWindowStart(at));
     const busy = new Set(
       store
         .liveLeases(at)
@@ -517,8 +528,11 @@ export function listNodes(
         longitude: site.longitude,
       };
       const used = load.get(node.id) ?? { slivers: 0, cpu: 0 };
+      const m = managed.get(node.id);
+      const silent = m !== undefined && isSilent(m, at);
       const available =
         node.bootState === 'boot' &&
+        !silent &&
         used.slivers < node.maxSlivers &&
         used.cpu < node.cpuShares &&
         !(node.exclusive && busy.has(node.id));
@@ -537,7 +551,10 @@ export function listNodes(
         cpuShares: node.cpuShares,
         cpuSharesUsed: used.cpu,
         loadAverage: node.loadAverage,
-        reliability: reliability(node.checksUp, node.checksDown),
+        ...(m
+          ? { reported: { since: m.since, last: m.lastReport, slivers: m.lastSlivers, silent } }
+          : {}),
+        reliability: m ? reportReliability(m, at) : reliability(node.checksUp, node.checksDown),
         tags: tags.get(node.id) ?? [],
         nodegroups: groups.get(node.id) ?? [],
       });

@@ -5,12 +5,13 @@
 import { Xrn } from '../../credentials/xrn.js';
 import type { RealizedState } from '../../store/aggregate-store.js';
 import type { EngineContext } from './context.js';
+import { isSilent } from './node-health.js';
 import { floorSeconds, requireDate } from './time.js';
 import type { LeaseInfo, NodeRef, SliceUser, SliverInfo } from './types.js';
 import { sliverIdOf } from './urns.js';
 import { leaseInfo, nodeRef, sliverInfo } from './views.js';
 
-/** How long a node's reports are kept, and at most how many per node. */
+/** How long a node's reports are kept (the reliability window), and at most how many per node. */
 export const NODE_REPORT_KEEP = { days: 7, count: 7 * 24 * 60 } as const;
 
 /** One sliver as its node must realize it. */
@@ -79,20 +80,32 @@ export interface NodeReportInput {
   slivers: readonly SliverReportInput[];
 }
 
+export interface NodeReportOutcome {
+  /** The URNs of lines about slivers that are not (or no longer) on this node. */
+  unknown: string[];
+  /**
+   * The node was unmanaged or silent before this report: it is available again (or managed
+   * for the first time), so a cached advertisement is stale.
+   */
+  cameBack: boolean;
+}
+
 /**
- * Store node `nodeId`'s report at `now`. Lines about slivers that are not (or no longer) on
- * this node are kept in the report's history but change no sliver's realized state.
- * @returns the URNs of those lines.
+ * Store node `nodeId`'s report at `now`; the first one makes the node managed (see
+ * node-health.ts). Lines about slivers that are not (or no longer) on this node are kept in
+ * the report's history but change no sliver's realized state.
  */
 export function recordNodeReport(
   ctx: EngineContext,
   nodeId: number,
   report: NodeReportInput,
   now: Date,
-): string[] {
+): NodeReportOutcome {
   const at = floorSeconds(requireDate(now, 'now'));
   const { store, policy } = ctx;
   return store.transaction(() => {
+    const before = store.nodeManaged(nodeId);
+    const cameBack = !before || isSilent(before, at);
     const unknown: string[] = [];
     const lines = report.slivers.flatMap((s) => {
       let id: number | undefined;
@@ -131,6 +144,6 @@ export function recordNodeReport(
       lines,
       NODE_REPORT_KEEP,
     );
-    return unknown;
+    return { unknown, cameBack };
   });
 }

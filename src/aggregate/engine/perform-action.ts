@@ -1,16 +1,21 @@
 /**
- * PerformOperationalAction on provisioned slivers:
+ * PerformOperationalAction on provisioned slivers. On a node without a node manager
+ * (unmanaged: it never reported) the change is taken as instant:
  *
  *   geni_start        → geni_ready
  *   geni_restart      → geni_ready
  *   geni_stop         → geni_notready
  *   geni_update_users → (unchanged) the slice's `geni_users` are replaced by `users`
  *
+ * On a managed node the action sets what the node is told (desired state started/stopped) and
+ * the sliver shows geni_configuring / geni_stopping until the node reports it running /
+ * stopped (operational-state.ts).
+ *
  * All or nothing: every selected sliver must be provisioned (BadArgs otherwise), or none
  * changes. On a shut-down slice only geni_stop is accepted.
  */
 import { BadArgs, Refused, Unsupported } from '../../faults.js';
-import type { OperationalState } from '../../store/aggregate-store.js';
+import type { DesiredState, OperationalState } from '../../store/aggregate-store.js';
 import type { EngineContext } from './context.js';
 import { checkUsers, quote } from './input.js';
 import { selectSlivers } from './select-slivers.js';
@@ -27,10 +32,13 @@ export const OPERATIONAL_ACTIONS = [
 ] as const;
 export type OperationalAction = (typeof OPERATIONAL_ACTIONS)[number];
 
-const NEXT_STATE: Record<OperationalAction, OperationalState | undefined> = {
-  geni_start: 'geni_ready',
-  geni_restart: 'geni_ready',
-  geni_stop: 'geni_notready',
+const NEXT_STATE: Record<
+  OperationalAction,
+  { shown: OperationalState; desired: DesiredState } | undefined
+> = {
+  geni_start: { shown: 'geni_ready', desired: 'started' },
+  geni_restart: { shown: 'geni_ready', desired: 'started' },
+  geni_stop: { shown: 'geni_notready', desired: 'stopped' },
   geni_update_users: undefined,
 };
 
@@ -98,10 +106,11 @@ export function performAction(
       if (next === undefined) return sliverStatus(ctx, sliver);
       store.updateSliver(sliver.id, {
         allocationState: sliver.allocationState,
-        operationalState: next,
+        operationalState: next.shown,
         expires: sliver.expires,
+        desired: { state: next.desired, at: now },
       });
-      return sliverStatus(ctx, sliver, { operationalState: next });
+      return sliverStatus(ctx, store.sliverById(sliver.id) ?? sliver);
     });
   });
 }

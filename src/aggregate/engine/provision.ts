@@ -2,8 +2,10 @@
  * Provision: turn allocated slivers into running vservers.
  *
  * On PlanetLab a vserver is an account and a container that the node manager creates within
- * minutes, with nothing to boot or image: provisioning is taken as instant, so a provisioned
- * sliver goes straight to `geni_ready` (no `geni_notready`/`geni_configuring` step to poll).
+ * minutes, with nothing to boot or image. On a node without a node manager (unmanaged)
+ * provisioning is taken as instant: a provisioned sliver goes straight to `geni_ready`. On a
+ * managed node it is asked to start (desired state `started`) and shows `geni_configuring`
+ * until the node reports it running (see operational-state.ts).
  *
  * A sliver already provisioned is left as it is (Provision is idempotent; Renew changes
  * expiries). All or nothing: if one sliver cannot be provisioned, none is.
@@ -76,6 +78,7 @@ export function provision(
         allocationState: 'geni_provisioned',
         operationalState: 'geni_ready',
         expires,
+        desired: { state: 'started', at: now },
       });
     }
     // Rolls back every change above if any sliver failed.

@@ -43,8 +43,10 @@ export function shutdown(
           allocationState: sliver.allocationState,
           operationalState: 'geni_notready',
           expires: sliver.expires,
+          desired: { state: 'stopped', at },
         });
-        return sliverStatus(ctx, sliver, { operationalState: 'geni_notready' });
+        // Read back: a managed node's sliver shows geni_stopping until the node stops it.
+        return sliverStatus(ctx, store.sliverById(sliver.id) ?? sliver);
       }
       return sliverStatus(ctx, sliver);
     });

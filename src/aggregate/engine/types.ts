@@ -3,6 +3,7 @@
  * RSpec elements and AM API options onto these and the results back.
  */
 import type {
+  DesiredState,
   LeaseKind,
   OperationalState,
   PortProtocol,
@@ -111,7 +112,12 @@ export interface SliverInfo {
   loginName: string;
   node: NodeRef;
   allocationState: StoredAllocationState;
+  /** As shown: on a managed node, from its reports (see operational-state.ts). */
   operationalState: OperationalState;
+  /** The node's reason, when geni_failed on a managed node. */
+  error?: string;
+  /** What the researcher asked, and what the node is told (GetSlivers `desired_state`). */
+  desiredState: DesiredState;
   created: Date;
   expires: Date;
   exclusive: boolean;

@@ -9,6 +9,7 @@ import type {
   SliverRow,
 } from '../../store/aggregate-store.js';
 import type { EngineContext } from './context.js';
+import { shownOperationalState, type ShownState } from './operational-state.js';
 import { toPortRange } from './ports.js';
 import { resolveForNode } from './tags.js';
 import type {
@@ -63,10 +64,21 @@ function requireNodeById(store: AggregateStore, id: number): NodeRow {
   return node;
 }
 
+/** The operational state the sliver shows: see operational-state.ts (managed nodes only). */
+function shown(store: AggregateStore, sliver: SliverRow): ShownState {
+  const managed = store.nodeManaged(sliver.nodeId);
+  return shownOperationalState(
+    sliver,
+    managed,
+    managed ? store.realizedSliver(sliver.id) : undefined,
+  );
+}
+
 /** Everything a manifest says about the sliver (read now: leases that ended are left out). */
 export function sliverInfo(ctx: EngineContext, sliver: SliverRow, now: Date): SliverInfo {
   const { store, policy } = ctx;
   const node = requireNodeById(store, sliver.nodeId);
+  const op = shown(store, sliver);
   return {
     urn: sliverUrn(policy.authority, sliver.id),
     id: sliver.id,
@@ -75,7 +87,9 @@ export function sliverInfo(ctx: EngineContext, sliver: SliverRow, now: Date): Sl
     loginName: sliver.loginName,
     node: nodeRef(node),
     allocationState: sliver.allocationState,
-    operationalState: sliver.operationalState,
+    operationalState: op.state,
+    ...(op.error === undefined ? {} : { error: op.error }),
+    desiredState: sliver.desiredState,
     created: sliver.created,
     expires: sliver.expires,
     exclusive: sliver.exclusive,
@@ -100,14 +114,19 @@ export function sliverStatus(
   } = {},
 ): SliverStatus {
   const node = requireNodeById(ctx.store, sliver.nodeId);
+  const op: ShownState =
+    override.operationalState === undefined
+      ? shown(ctx.store, sliver)
+      : { state: override.operationalState };
+  const error = override.error ?? op.error;
   return {
     urn: sliverUrn(ctx.policy.authority, sliver.id),
     clientId: sliver.clientId,
     hostname: node.hostname,
     componentId: node.urn,
     allocationState: override.allocationState ?? sliver.allocationState,
-    operationalState: override.operationalState ?? sliver.operationalState,
+    operationalState: op.state,
     expires: override.expires ?? sliver.expires,
-    ...(override.error === undefined ? {} : { error: override.error }),
+    ...(error === undefined ? {} : { error }),
   };
 }
