@@ -8,8 +8,9 @@
  * - `state/last-slivers.json`: the last answer and when it came (local clock); when the
  *   aggregate cannot be reached, the pass plans from it, so expiry is enforced offline (the
  *   aggregate's clock is advanced by the local time elapsed since);
- * - `state/uids.json`: each sliver name's uid range index (host uid base + 65536 × index) and
- *   the sliver URN it was made for;
+ * - `state/uids.json`: the agent's per-sliver state, by sliver name: its uid range index (host
+ *   uid base + 65536 × index), the sliver URN it was made for, the cores reserved for it
+ *   (`cpu_cores`) and its initscript's outcome (so the script runs once: initscript.ts);
  * - `runc/` (runc's --root), `bundles/`, `slivers/<name>/{home,var,tmp}` (writable data),
  *   `images/` (base images; default, see --images-dir).
  * NODEDIR and `slivers/` are made searchable by others (o+x): a sliver's mapped root mounts its
@@ -25,11 +26,27 @@ import { writeFileAtomic } from '../store/atomic-file.js';
 import { xmlRpcCall } from '../xmlrpc/client.js';
 import type { XmlRpcStruct, XmlRpcValue, XmlRpcWritable } from '../xmlrpc/value.js';
 import { readNodeDir, type NodeDir } from './node-config.js';
-import { parseAnswer, plan, type Action, type Plan, type SliversAnswer } from './reconcile.js';
-import { DEFAULT_ID_RANGE } from './runtime/bundle.js';
+import {
+  parseAnswer,
+  plan,
+  type Action,
+  type Plan,
+  type SliverEntry,
+  type SliversAnswer,
+} from './reconcile.js';
+import { readCounters } from './counters.js';
+import {
+  initscriptCode,
+  initscriptError,
+  runInitscript,
+  startRecord,
+  type InitscriptRecord,
+} from './initscript.js';
+import { DEFAULT_ID_RANGE, pickCores } from './runtime/bundle.js';
 import { resolveImage } from './runtime/base-image.js';
 import { RuncRuntime } from './runtime/runc.js';
 import type { ContainerRuntime } from './runtime/runtime.js';
+import { parseCpuList, sliverContainerSpec, sliverLimits } from './sliver-spec.js';
 
 /** Host uid of the first sliver's root; sliver i gets BASE + 65536 × i. */
 export const DEFAULT_UID_BASE = 200_000;
@@ -49,6 +66,10 @@ export interface AgentOptions {
   timeoutMs?: number;
   /** The runtime (default runc under NODEDIR). */
   runtime?: ContainerRuntime;
+  /** Time a slice's initscript may take (default 60 s). */
+  initscriptTimeoutMs?: number;
+  /** The cores slivers may reserve (default: the machine's online cores). */
+  onlineCores?: readonly number[];
   log?: (line: string) => void;
 }
 
@@ -64,6 +85,10 @@ export interface PassResult {
     name: string;
     state: 'running' | 'stopped' | 'failed';
     error?: string;
+    /** CPU time used by the running container (cpuacct.usage), in seconds. */
+    cpuSeconds?: number;
+    /** Its memory use now (memory.usage_in_bytes). */
+    memoryBytes?: number;
   }[];
   reported: boolean;
   nextReportSeconds: number;
@@ -76,8 +101,27 @@ interface SavedAnswer {
   answer: SliversAnswer;
 }
 
+/** The agent's state of one sliver name (kept in `state/uids.json`). */
+interface SliverState {
+  index: number;
+  sliver_urn: string;
+  /** The cpuset reserved for it (`cpu_cores`), while it has one. */
+  cpus?: string;
+  /** Its initscript's outcome, once it was started. */
+  initscript?: InitscriptRecord;
+}
+
 interface UidMap {
-  [name: string]: { index: number; sliver_urn: string };
+  [name: string]: SliverState;
+}
+
+/** The machine's online cores. */
+function onlineCores(): number[] {
+  try {
+    return parseCpuList(readFileSync('/sys/devices/system/cpu/online', 'utf8'));
+  } catch {
+    return [];
+  }
 }
 
 /** `sfa-` and the hostname in lowercase letters, digits and '-' (with a hash when cut). */
@@ -109,6 +153,8 @@ export class NodeAgent {
   private readonly trust: TrustStore;
   private readonly stateDir: string;
   private readonly sliversDir: string;
+  private readonly initscriptTimeoutMs: number | undefined;
+  private readonly onlineCores: readonly number[] | undefined;
   generation: number | undefined;
   nextReportSeconds = DEFAULT_REPORT_SECONDS;
 
@@ -120,6 +166,8 @@ export class NodeAgent {
     this.uidBase = options.uidBase ?? DEFAULT_UID_BASE;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.log = options.log ?? (() => {});
+    this.initscriptTimeoutMs = options.initscriptTimeoutMs;
+    this.onlineCores = options.onlineCores;
     this.trust = new TrustStore([this.node.root]);
     this.stateDir = join(dir, 'state');
     this.sliversDir = join(dir, 'slivers');
@@ -289,9 +337,10 @@ export class NodeAgent {
     });
 
     const failures = new Map<string, string>();
+    const wanted = new Map(p.slivers.map((k) => [k.name, k.sliver]));
     for (const a of p.actions) {
       try {
-        await this.apply(a, uids);
+        await this.apply(a, uids, wanted);
       } catch (e) {
         const msg = `${a.kind} ${a.name}: ${(e as Error).message}`;
         failures.set(a.name, msg);
@@ -313,13 +362,22 @@ export class NodeAgent {
               : k.run
                 ? 'failed'
                 : 'stopped';
+        // A failed initscript leaves the sliver running (usable, the script can be rerun by
+        // its users) with the script's failure as its error.
         const why =
-          error ?? (state === 'failed' ? `the container is ${c?.status ?? 'missing'}` : undefined);
+          error ??
+          (state === 'failed'
+            ? `the container is ${c?.status ?? 'missing'}`
+            : state === 'running'
+              ? initscriptError(uids[k.name]?.initscript)
+              : undefined);
+        const counters = state === 'running' && c?.pid !== undefined ? readCounters(c.pid) : {};
         return {
           sliverUrn: k.sliver.sliverUrn,
           name: k.name,
           state,
           ...(why === undefined ? {} : { error: why }),
+          ...counters,
         };
       }),
       ...p.failed.map((f) => ({
@@ -352,7 +410,39 @@ export class NodeAgent {
     return result;
   }
 
-  private async apply(a: Action, uids: UidMap): Promise<void> {
+  /**
+   * After a container's start: the slice's initscript, if the sliver has one and it never ran
+   * for this sliver (a later stop/start or an adoption does not run it again). Its start is
+   * saved before it runs, so a node manager killed during it does not run it twice.
+   */
+  private async firstStart(name: string, sliver: SliverEntry, uids: UidMap): Promise<void> {
+    const entry = uids[name];
+    const code = initscriptCode(sliver.attributes);
+    if (entry === undefined || entry.initscript !== undefined || code === undefined) return;
+    entry.initscript = startRecord(code);
+    this.writeUids(uids);
+    entry.initscript = await runInitscript(
+      this.runtime,
+      name,
+      code,
+      this.initscriptTimeoutMs === undefined ? {} : { timeoutMs: this.initscriptTimeoutMs },
+      entry.initscript,
+    );
+    this.writeUids(uids);
+    const failed = initscriptError(entry.initscript);
+    if (failed !== undefined) this.log(`nodemanager ${name}: ${failed}`);
+  }
+
+  /** The cpuset for a sliver asking for `count` cores: its own previous one if still free. */
+  private coresFor(name: string, count: number, uids: UidMap): string {
+    const taken = new Set<number>();
+    for (const [n, u] of Object.entries(uids)) {
+      if (n !== name && u.cpus !== undefined) for (const c of parseCpuList(u.cpus)) taken.add(c);
+    }
+    return pickCores(count, this.onlineCores ?? onlineCores(), taken);
+  }
+
+  private async apply(a: Action, uids: UidMap, wanted: Map<string, SliverEntry>): Promise<void> {
     switch (a.kind) {
       case 'delete': {
         await this.runtime.delete(a.name);
@@ -362,8 +452,12 @@ export class NodeAgent {
       }
       case 'stop':
         return this.runtime.stop(a.name);
-      case 'start':
-        return this.runtime.start(a.name);
+      case 'start': {
+        await this.runtime.start(a.name);
+        const s = wanted.get(a.name);
+        if (s !== undefined) await this.firstStart(a.name, s, uids);
+        return;
+      }
       case 'recreate':
       case 'create': {
         if (a.kind === 'recreate') await this.runtime.delete(a.name);
@@ -377,16 +471,25 @@ export class NodeAgent {
           entry = { index, sliver_urn: s.sliverUrn };
           uids[a.name] = entry;
         }
+        // Its folder first: a create that fails below is still removed with the sliver.
         const dir = this.sliverDir(a.name);
         mkdirSync(dir, { recursive: true, mode: 0o711 });
-        await this.runtime.create(a.name, {
-          hostname: s.loginName,
-          rootfs: resolveImage(this.imagesDir, s.vref),
-          writable: { home: join(dir, 'home'), var: join(dir, 'var'), tmp: join(dir, 'tmp') },
-          idMap: { hostId: this.uidBase + DEFAULT_ID_RANGE * entry.index },
-          cpuShare: s.cpuShare,
-        });
-        if (a.kind === 'recreate' || a.start) await this.runtime.start(a.name);
+        const limits = sliverLimits(s.attributes);
+        if (limits.cpuCores === undefined) delete entry.cpus;
+        else entry.cpus = this.coresFor(a.name, limits.cpuCores, uids);
+        await this.runtime.create(
+          a.name,
+          sliverContainerSpec(s, {
+            rootfs: resolveImage(this.imagesDir, s.vref),
+            writable: { home: join(dir, 'home'), var: join(dir, 'var'), tmp: join(dir, 'tmp') },
+            hostId: this.uidBase + DEFAULT_ID_RANGE * entry.index,
+            ...(entry.cpus === undefined ? {} : { cpus: entry.cpus }),
+          }),
+        );
+        if (a.kind === 'recreate' || a.start) {
+          await this.runtime.start(a.name);
+          await this.firstStart(a.name, s, uids);
+        }
         return;
       }
     }
@@ -404,6 +507,9 @@ export class NodeAgent {
           sliver_urn: s.sliverUrn,
           state: s.state,
           ...(s.error === undefined ? {} : { error: s.error }),
+          // bytes_in / bytes_out: not yet (a sliver has no network interface but lo).
+          ...(s.cpuSeconds === undefined ? {} : { cpu_seconds: s.cpuSeconds }),
+          ...(s.memoryBytes === undefined ? {} : { memory_bytes: s.memoryBytes }),
         })),
       },
     ])) as XmlRpcStruct;

@@ -11,12 +11,14 @@
  * - a container that runs and should run is never touched (a restarted node manager adopts it);
  *   a stopped container that should run is made again (runc cannot restart a stopped init), its
  *   writable data kept;
- * - a bad entry (unknown `vref`, absurd `cpu_share`, a login name that cannot name a container)
- *   fails that sliver alone, with the reason; the others go on.
+ * - a bad entry (unknown `vref`, absurd `cpu_share`, `cpu_cores`, `memory_max` or `pids_max`
+ *   (sliver-spec.ts), a login name that cannot name a container) fails that sliver alone, with
+ *   the reason; the others go on.
  */
 import type { XmlRpcStruct, XmlRpcValue } from '../xmlrpc/value.js';
 import { MAX_CPU_SHARE } from './runtime/bundle.js';
 import type { ContainerInfo } from './runtime/runtime.js';
+import { limitsProblem } from './sliver-spec.js';
 
 /** One sliver as GetSlivers describes it (the fields the node manager uses). */
 export interface SliverEntry {
@@ -189,7 +191,7 @@ export function entryProblem(s: SliverEntry): string | undefined {
   if (!Number.isFinite(s.cpuShare) || s.cpuShare <= 0 || s.cpuShare > MAX_CPU_SHARE)
     return `cpu_share must be a number above 0 and at most ${MAX_CPU_SHARE}, not ${s.cpuShare}`;
   if (Number.isNaN(Date.parse(s.expires))) return `expires is not a time: ${s.expires}`;
-  return undefined;
+  return limitsProblem(s.attributes);
 }
 
 function leaseCurrent(l: LeaseEntry, s: SliverEntry, now: number): boolean {
