@@ -80,7 +80,7 @@ export function registerNodemanagerCommand(program: Command): void {
     )
     .option(
       '--uid-base <uid>',
-      "host uid of the first sliver's root; sliver i gets base + 65536 × i (default 200000)",
+      "host uid of the first sliver's root; sliver i gets base + 65536 × i (default: one of 62 slots of 2^26 uids above 2^26, chosen by a hash of the prefix, so nodes of one machine differ)",
     )
     .action(action(nodemanager));
 }

@@ -48,10 +48,28 @@ import { RuncRuntime } from './runtime/runc.js';
 import type { ContainerRuntime } from './runtime/runtime.js';
 import { parseCpuList, sliverContainerSpec, sliverLimits } from './sliver-spec.js';
 
-/** Host uid of the first sliver's root; sliver i gets BASE + 65536 × i. */
+/** Host uid of the first sliver's root with an explicit base of old (`--uid-base 200000`). */
 export const DEFAULT_UID_BASE = 200_000;
-/** The most sliver uid ranges (200000 + 65536 × 60000 stays below 2^32). */
+/** The most sliver uid ranges with an explicit base (200000 + 65536 × 60000 < 2^32). */
 const MAX_RANGES = 60_000;
+/**
+ * Default uid bases: the host uid space above 2^26 is cut into slots of 1024 sliver ranges
+ * (1024 × 65536 = 2^26 uids; PlanetLab Europe had at most 721 slices on a node). Slot 0 holds the
+ * machine's own users and slot 63 would reach uid 2^32 − 1 (invalid): slots 1–62.
+ */
+export const SLOT_RANGES = 1024;
+const SLOT_COUNT = 62;
+
+/**
+ * The default host uid base of a node: a slot chosen by a hash of its prefix (sha256), so two
+ * node managers of one machine (two prefixes) get disjoint uid ranges without the operator's
+ * help, the same at every run. Two prefixes share a slot with a chance of 1 in 62: an operator
+ * running many simulated nodes on one machine gives each its own `--uid-base`.
+ */
+export function defaultUidBase(nodePrefix: string): number {
+  const slot = createHash('sha256').update(nodePrefix).digest().readUInt32BE(0) % SLOT_COUNT;
+  return (slot + 1) * SLOT_RANGES * DEFAULT_ID_RANGE;
+}
 /** Default report interval until the aggregate says otherwise. */
 const DEFAULT_REPORT_SECONDS = 60;
 
@@ -147,7 +165,9 @@ export class NodeAgent {
   readonly runtime: ContainerRuntime;
   readonly nodePrefix: string;
   readonly imagesDir: string;
-  private readonly uidBase: number;
+  readonly uidBase: number;
+  /** How many sliver uid ranges this node may use from its base. */
+  private readonly maxRanges: number;
   private readonly timeoutMs: number;
   private readonly log: (line: string) => void;
   private readonly trust: TrustStore;
@@ -163,7 +183,8 @@ export class NodeAgent {
     const dir = options.nodeDir;
     this.nodePrefix = options.nodePrefix ?? nodePrefixOf(this.node.config.hostname);
     this.imagesDir = options.imagesDir ?? join(dir, 'images');
-    this.uidBase = options.uidBase ?? DEFAULT_UID_BASE;
+    this.uidBase = options.uidBase ?? defaultUidBase(this.nodePrefix);
+    this.maxRanges = options.uidBase === undefined ? SLOT_RANGES : MAX_RANGES;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.log = options.log ?? (() => {});
     this.initscriptTimeoutMs = options.initscriptTimeoutMs;
@@ -314,12 +335,18 @@ export class NodeAgent {
     }
 
     const uids = this.readUids();
+    const containers = await this.runtime.list();
+    const dataNames = this.dataNames();
+    // A sliver with neither container nor data is gone (a pass killed after deleting it, before
+    // saving): its uid range and cores are free again.
+    const present = new Set([...containers.map((c) => c.name), ...dataNames]);
+    for (const name of Object.keys(uids)) if (!present.has(name)) delete uids[name];
     const owners = Object.fromEntries(Object.entries(uids).map(([n, u]) => [n, u.sliver_urn]));
     const imageOk = new Map<string, string | undefined>();
     const p: Plan = plan({
       answer,
-      containers: await this.runtime.list(),
-      dataNames: this.dataNames(),
+      containers,
+      dataNames,
       owners,
       now,
       check: (s) => {
@@ -467,7 +494,7 @@ export class NodeAgent {
           const used = new Set(Object.values(uids).map((u) => u.index));
           let index = entry?.index ?? 0;
           if (entry === undefined) while (used.has(index)) index++;
-          if (index >= MAX_RANGES) throw new Error('no uid range left on this node');
+          if (index >= this.maxRanges) throw new Error('no uid range left on this node');
           entry = { index, sliver_urn: s.sliverUrn };
           uids[a.name] = entry;
         }
@@ -477,6 +504,9 @@ export class NodeAgent {
         const limits = sliverLimits(s.attributes);
         if (limits.cpuCores === undefined) delete entry.cpus;
         else entry.cpus = this.coresFor(a.name, limits.cpuCores, uids);
+        // Saved before the container exists: a node manager killed from here on finds the
+        // sliver's uid range and cores recorded, so no later sliver is given them.
+        this.writeUids(uids);
         await this.runtime.create(
           a.name,
           sliverContainerSpec(s, {
