@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import { benchAggregate } from './aggregate.js';
 import { benchCredentials } from './credentials.js';
 import { benchNodeApi } from './node-api.js';
+import { benchNodeManager } from './nodemanager.js';
 import { benchRspec } from './rspec.js';
 import { benchSliceManager } from './slicemgr.js';
 
@@ -15,6 +16,7 @@ const PARTS: Record<string, () => void | Promise<void>> = {
   aggregate: benchAggregate,
   slicemgr: benchSliceManager,
   'node-api': benchNodeApi,
+  nodemanager: benchNodeManager,
 };
 
 const asked = process.argv.slice(2);
