@@ -226,7 +226,7 @@ async function benchRealize(prefix: string, work: string): Promise<string> {
     console.log(
       `  pass with nothing to do, ${SLIVERS} slivers (median / max of 5; aim ≤ 100 ms): ` +
         `${percentile(idle, 50).toFixed(0)} / ${Math.max(...idle).toFixed(0)} ms` +
-        ` (of which one runc list ${listMs.toFixed(0)} ms, done twice a pass; GetSlivers ${getMs.toFixed(0)} ms)`,
+        ` (of which one runc list ${listMs.toFixed(0)} ms, once in a pass with nothing to do; GetSlivers ${getMs.toFixed(0)} ms)`,
     );
     console.log(
       `  agent cleanup ${cleanupS.toFixed(1)} s; runc --root ${stateDir} list afterwards: ${left.length === 0 ? 'empty' : left.join(', ')}`,
