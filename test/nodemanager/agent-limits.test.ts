@@ -8,17 +8,14 @@
  * Containers, cgroups, folders and the authority are removed in afterAll.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeAgent } from '../../src/nodemanager/agent.js';
 import { cgroupDir, missingNodeRequirements } from '../../src/nodemanager/runtime/runc.js';
-import { issueNodeIdentity } from '../../src/registry/node-identity.js';
-import { openRegistry } from '../../src/registry/open-registry.js';
-import { writeFileAtomic } from '../../src/store/atomic-file.js';
 import { aliceSession, geniCode, type AliceSession } from '../support/authority.js';
-import { NOW } from '../support/paths.js';
 import { tempRoot } from '../support/tmp.js';
+import { writeNodeDir } from './support.js';
 
 const root = tempRoot('nodemanager-limits');
 const missing = missingNodeRequirements();
@@ -42,31 +39,6 @@ function requireNode(): void {
 
 function runcList(): string {
   return execFileSync('runc', ['--root', join(nodeDir, 'runc'), 'list'], { encoding: 'utf8' });
-}
-
-async function writeNodeDir(session: AliceSession, out: string): Promise<void> {
-  const hrn = 'ple.inria.node1\\.inria\\.fr';
-  const reg = openRegistry(session.dir);
-  try {
-    const { keyPem, gid } = await issueNodeIdentity(
-      reg.ctx,
-      hrn,
-      new Date(NOW.getTime() - 86_400_000),
-    );
-    mkdirSync(out, { recursive: true, mode: 0o700 });
-    writeFileAtomic(join(out, 'node.pkey'), keyPem, { mode: 0o600 });
-    writeFileAtomic(join(out, 'node.gid'), gid.pem);
-    writeFileAtomic(join(out, 'root.gid'), reg.ctx.keys.get('ple').gid.pem);
-    const config = {
-      hostname: HOST,
-      hrn,
-      urn: gid.urn,
-      aggregate: `${session.running.urls.aggregate}node`,
-    };
-    writeFileAtomic(join(out, 'node.json'), `${JSON.stringify(config, null, 2)}\n`);
-  } finally {
-    reg.close();
-  }
 }
 
 /** Allocate, Provision and geni_start slice `name` on HOST with the given attributes. */
@@ -120,7 +92,7 @@ beforeAll(async () => {
   }
   s = await aliceSession({ slices: ['badinit', 'absurd', 'greedy', 'slow'] });
   nodeDir = join(root.path, 'node1');
-  await writeNodeDir(s, nodeDir);
+  await writeNodeDir(s, HOST, nodeDir);
   agent = new NodeAgent({
     nodeDir,
     nodePrefix: prefix,

@@ -6,20 +6,17 @@
  * of the node's reports. Without root, runc or busybox-static every test fails saying what to
  * install. Containers, cgroups, folders and the authority are removed in afterAll.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeAgent, nodePrefixOf } from '../../src/nodemanager/agent.js';
 import { NodeConfigError, readNodeDir } from '../../src/nodemanager/node-config.js';
 import { missingNodeRequirements } from '../../src/nodemanager/runtime/runc.js';
-import { issueNodeIdentity } from '../../src/registry/node-identity.js';
-import { openRegistry } from '../../src/registry/open-registry.js';
-import { writeFileAtomic } from '../../src/store/atomic-file.js';
 import type { XmlRpcStruct } from '../../src/xmlrpc/value.js';
 import { aliceSession, geniCode, type AliceSession } from '../support/authority.js';
-import { NOW, ROOT } from '../support/paths.js';
 import { tempRoot } from '../support/tmp.js';
+import { sfaAsync, waitFor, writeNodeDir } from './support.js';
 
 const root = tempRoot('nodemanager-agent');
 const missing = missingNodeRequirements();
@@ -34,67 +31,12 @@ let agent: NodeAgent | undefined;
 let sliceCred: XmlRpcStruct[];
 const changedModes: [string, number][] = [];
 
-/** The real `sfa` command, run without blocking (the authority is served by this process). */
-function sfa(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args],
-      {
-        cwd: ROOT,
-        env: { ...process.env, NODE_NO_WARNINGS: '1' },
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-      (err, stdout, stderr) => {
-        const code = (err as { code?: unknown } | null)?.code;
-        resolve({ status: err ? (typeof code === 'number' ? code : -1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 function requireNode(): void {
   if (missing !== undefined) throw new Error(missing);
 }
 
 function runcList(): string {
   return execFileSync('runc', ['--root', join(nodeDir, 'runc'), 'list'], { encoding: 'utf8' });
-}
-
-/** What `sfa node credentials HOST --out DIR` writes, issued at the authority's fixed clock. */
-async function writeNodeDir(session: AliceSession, out: string): Promise<void> {
-  const hrn = 'ple.inria.node1\\.inria\\.fr';
-  const reg = openRegistry(session.dir);
-  try {
-    const { keyPem, gid } = await issueNodeIdentity(
-      reg.ctx,
-      hrn,
-      new Date(NOW.getTime() - 86_400_000),
-    );
-    const rootGid = reg.ctx.keys.get('ple').gid;
-    mkdirSync(out, { recursive: true, mode: 0o700 });
-    writeFileAtomic(join(out, 'node.pkey'), keyPem, { mode: 0o600 });
-    writeFileAtomic(join(out, 'node.gid'), gid.pem);
-    writeFileAtomic(join(out, 'root.gid'), rootGid.pem);
-    const config = {
-      hostname: HOST,
-      hrn,
-      urn: gid.urn,
-      aggregate: `${session.running.urls.aggregate}node`,
-    };
-    writeFileAtomic(join(out, 'node.json'), `${JSON.stringify(config, null, 2)}\n`);
-  } finally {
-    reg.close();
-  }
 }
 
 async function realized(): Promise<{ state: string; error: string | null }[]> {
@@ -115,7 +57,7 @@ beforeAll(async () => {
   }
   s = await aliceSession();
   nodeDir = join(root.path, 'node1');
-  await writeNodeDir(s, nodeDir);
+  await writeNodeDir(s, HOST, nodeDir);
   agent = new NodeAgent({ nodeDir, nodePrefix: prefix, uidBase: 400_000 });
   sliceCred = await s.sliceCred('myslice');
 }, 60_000);
@@ -278,14 +220,14 @@ describe('sfa nodemanager passes with real containers', () => {
     expect(geniCode(st), String(st['output'])).toBe(0);
 
     const flags = ['--node-dir', nodeDir, '--prefix', prefix, '--uid-base', '400000'];
-    const once = await sfa(['nodemanager', ...flags, '--once']);
+    const once = await sfaAsync(['nodemanager', ...flags, '--once']);
     expect(once.stderr).toMatch(
       /^nodemanager node1\.inria\.fr: pass \(aggregate generation \d+\); created 1 started 0 stopped 0 deleted 0; running 1 stopped 0 failed 0; reported\n$/,
     );
     expect(once.status).toBe(0);
     expect(runcList()).toMatch(new RegExp(`^${prefix}-${LOGIN}\\s+\\d+\\s+running`, 'm'));
 
-    const clean = await sfa(['nodemanager', ...flags, '--cleanup']);
+    const clean = await sfaAsync(['nodemanager', ...flags, '--cleanup']);
     expect(clean.stderr).toContain(`removed every container, cgroup and folder of ${prefix}`);
     expect(clean.status).toBe(0);
     expect(existsSync(join(nodeDir, 'runc'))).toBe(false);
@@ -324,7 +266,7 @@ describe('sfa nodemanager passes with real containers', () => {
   });
 
   it('`sfa nodemanager --help` lists its options', async () => {
-    const r = await sfa(['nodemanager', '--help']);
+    const r = await sfaAsync(['nodemanager', '--help']);
     expect(r.status).toBe(0);
     for (const o of ['--node-dir', '--once', '--cleanup', '--images-dir', '--prefix', '--uid-base'])
       expect(r.stdout).toContain(o);

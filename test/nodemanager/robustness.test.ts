@@ -6,8 +6,8 @@
  * containers by a restarted agent is in agent.test.ts. Containers, cgroups, folders and the
  * authority are removed in afterAll, pass or fail.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ID_RANGE } from '../../src/nodemanager/runtime/bundle.js';
@@ -18,12 +18,10 @@ import {
   nodePrefixOf,
 } from '../../src/nodemanager/agent.js';
 import { missingNodeRequirements } from '../../src/nodemanager/runtime/runc.js';
-import { issueNodeIdentity } from '../../src/registry/node-identity.js';
-import { openRegistry } from '../../src/registry/open-registry.js';
-import { writeFileAtomic } from '../../src/store/atomic-file.js';
 import { aliceSession, geniCode, type AliceSession } from '../support/authority.js';
-import { NOW, ROOT } from '../support/paths.js';
+import { ROOT } from '../support/paths.js';
 import { tempRoot } from '../support/tmp.js';
+import { sfaAsync, writeNodeDir } from './support.js';
 
 const root = tempRoot('nodemanager-robustness');
 const missing = missingNodeRequirements();
@@ -52,26 +50,6 @@ const children: ChildProcess[] = [];
 
 function requireNode(): void {
   if (missing !== undefined) throw new Error(missing);
-}
-
-/** The real `sfa` command, run without blocking (the authority is served by this process). */
-function sfa(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args],
-      {
-        cwd: ROOT,
-        env: { ...process.env, NODE_NO_WARNINGS: '1' },
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-      (err, stdout, stderr) => {
-        const code = (err as { code?: unknown } | null)?.code;
-        resolve({ status: err ? (typeof code === 'number' ? code : -1) : 0, stdout, stderr });
-      },
-    );
-  });
 }
 
 /** The container ids `runc --root NODEDIR/runc list` shows, with their status and pid. */
@@ -131,32 +109,6 @@ async function runcIdle(nodeDir: string, ms = 20_000): Promise<void> {
     if (!busy) return;
     if (Date.now() > until) throw new Error(`runc commands on ${marker} still running`);
     await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** What `sfa node credentials HOST --out DIR` writes, issued at the authority's fixed clock. */
-async function writeNodeDir(session: AliceSession, host: string, out: string): Promise<void> {
-  const hrn = `ple.inria.${host.replace(/\./g, '\\.')}`;
-  const reg = openRegistry(session.dir);
-  try {
-    const { keyPem, gid } = await issueNodeIdentity(
-      reg.ctx,
-      hrn,
-      new Date(NOW.getTime() - 86_400_000),
-    );
-    mkdirSync(out, { recursive: true, mode: 0o700 });
-    writeFileAtomic(join(out, 'node.pkey'), keyPem, { mode: 0o600 });
-    writeFileAtomic(join(out, 'node.gid'), gid.pem);
-    writeFileAtomic(join(out, 'root.gid'), reg.ctx.keys.get('ple').gid.pem);
-    const config = {
-      hostname: host,
-      hrn,
-      urn: gid.urn,
-      aggregate: `${session.running.urls.aggregate}node`,
-    };
-    writeFileAtomic(join(out, 'node.json'), `${JSON.stringify(config, null, 2)}\n`);
-  } finally {
-    reg.close();
   }
 }
 
@@ -345,7 +297,7 @@ describe('node manager robustness with real containers', () => {
         expect(a + n <= b || b + m <= a, `ranges ${a}+${n} and ${b}+${m}`).toBe(true);
       }
 
-    const clean = await sfa([
+    const clean = await sfaAsync([
       'nodemanager',
       '--node-dir',
       nodeDir2,

@@ -1,0 +1,81 @@
+/**
+ * What the node manager's tests share: a node folder as `sfa node credentials` writes it, the
+ * real `sfa` command run without blocking, and waiting for the system to reach a state.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { issueNodeIdentity } from '../../src/registry/node-identity.js';
+import { openRegistry } from '../../src/registry/open-registry.js';
+import { writeFileAtomic } from '../../src/store/atomic-file.js';
+import type { AliceSession } from '../support/authority.js';
+import { NOW, ROOT } from '../support/paths.js';
+
+/**
+ * What `sfa node credentials HOST --out DIR` writes for node `host` of site ple.inria, issued
+ * at the authority's fixed clock (the command itself stamps the wall clock), with the test
+ * server's node API as the aggregate.
+ */
+export async function writeNodeDir(
+  session: AliceSession,
+  host: string,
+  out: string,
+): Promise<void> {
+  const hrn = `ple.inria.${host.replace(/\./g, '\\.')}`;
+  const reg = openRegistry(session.dir);
+  try {
+    const { keyPem, gid } = await issueNodeIdentity(
+      reg.ctx,
+      hrn,
+      new Date(NOW.getTime() - 86_400_000),
+    );
+    mkdirSync(out, { recursive: true, mode: 0o700 });
+    writeFileAtomic(join(out, 'node.pkey'), keyPem, { mode: 0o600 });
+    writeFileAtomic(join(out, 'node.gid'), gid.pem);
+    writeFileAtomic(join(out, 'root.gid'), reg.ctx.keys.get('ple').gid.pem);
+    const config = {
+      hostname: host,
+      hrn,
+      urn: gid.urn,
+      aggregate: `${session.running.urls.aggregate}node`,
+    };
+    writeFileAtomic(join(out, 'node.json'), `${JSON.stringify(config, null, 2)}\n`);
+  } finally {
+    reg.close();
+  }
+}
+
+/** The real `sfa` command, run without blocking (the authority is served by this process). */
+export function sfaAsync(
+  args: string[],
+): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args],
+      {
+        cwd: ROOT,
+        env: { ...process.env, NODE_NO_WARNINGS: '1' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+      (err, stdout, stderr) => {
+        const code = (err as { code?: unknown } | null)?.code;
+        resolve({ status: err ? (typeof code === 'number' ? code : -1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Poll `check` every 50 ms until it holds; throws naming `what` after `ms`. */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  ms = 10_000,
+): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
