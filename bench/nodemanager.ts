@@ -10,8 +10,8 @@
  * Containers, cgroups, folders and the authorities are removed whatever happens.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AggregateEngine } from '../src/aggregate/engine/engine.js';
 import { initAuthority } from '../src/authority/init-authority.js';
@@ -23,15 +23,14 @@ import {
   cgroupDir,
   missingNodeRequirements,
 } from '../src/nodemanager/runtime/runc.js';
-import { issueNodeIdentity } from '../src/registry/node-identity.js';
 import { openRegistry } from '../src/registry/open-registry.js';
 import { createRecord } from '../src/registry/register.js';
 import { startAuthority } from '../src/server/authority.js';
-import { writeFileAtomic } from '../src/store/atomic-file.js';
 import type { XmlRpcStruct } from '../src/xmlrpc/value.js';
 import { aliceSession, geniCode, type AliceSession } from '../test/support/authority.js';
 import { NOW } from '../test/support/paths.js';
 import { makeTempDir, removeTempDir } from '../test/support/tmp.js';
+import { searchableAbove, writeNodeFolder } from '../test/nodemanager/support.js';
 import { percentile } from './stats.js';
 
 const SLIVERS = 500;
@@ -40,45 +39,6 @@ const BUSY_SECONDS = 5;
 /** Far from the default (200000) and the tests' bases (400000, 500000). */
 const UID_BASE = 2_000_000_000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Make every folder above `dir` searchable by others; returns how to undo it. */
-function openPath(dir: string): () => void {
-  const changed: [string, number][] = [];
-  for (let d = dir; d !== dirname(d); d = dirname(d)) {
-    const mode = statSync(d).mode & 0o7777;
-    if ((mode & 0o001) === 0) {
-      changed.push([d, mode]);
-      chmodSync(d, mode | 0o011);
-    }
-  }
-  return () => {
-    for (const [d, mode] of changed.reverse()) chmodSync(d, mode);
-  };
-}
-
-/** What `sfa node credentials HOST --out DIR` writes: the node's key, GID, root.gid, node.json. */
-async function writeNodeDir(
-  authorityDir: string,
-  aggregateUrl: string,
-  hrn: string,
-  hostname: string,
-  out: string,
-  now: Date,
-): Promise<void> {
-  const reg = openRegistry(authorityDir);
-  try {
-    const { keyPem, gid } = await issueNodeIdentity(reg.ctx, hrn, now);
-    const rootGid = reg.ctx.keys.get('ple').gid;
-    mkdirSync(out, { recursive: true, mode: 0o700 });
-    writeFileAtomic(join(out, 'node.pkey'), keyPem, { mode: 0o600 });
-    writeFileAtomic(join(out, 'node.gid'), gid.pem);
-    writeFileAtomic(join(out, 'root.gid'), rootGid.pem);
-    const config = { hostname, hrn, urn: gid.urn, aggregate: `${aggregateUrl}node` };
-    writeFileAtomic(join(out, 'node.json'), `${JSON.stringify(config, null, 2)}\n`);
-  } finally {
-    reg.close();
-  }
-}
 
 function runcList(stateDir: string): string[] {
   if (!existsSync(stateDir)) return [];
@@ -158,7 +118,7 @@ async function benchRealize(prefix: string, work: string): Promise<string> {
     } finally {
       reg.close();
     }
-    await writeNodeDir(
+    await writeNodeFolder(
       dir,
       running.urls.aggregate,
       `ple.bench.${HOST.replace(/\./g, '\\.')}`,
@@ -253,7 +213,7 @@ async function benchStart(prefix: string, work: string): Promise<string> {
   let done: Promise<void> | undefined;
   try {
     s = await aliceSession();
-    await writeNodeDir(
+    await writeNodeFolder(
       s.dir,
       s.running.urls.aggregate,
       'ple.inria.node1\\.inria\\.fr',
@@ -414,7 +374,7 @@ export async function benchNodeManager(): Promise<void> {
     return;
   }
   const work = makeTempDir('bench-nodemanager');
-  const restore = openPath(work);
+  const restore = searchableAbove(work);
   const prefixes = [`sfa-bnm${process.pid}`, `sfa-bns${process.pid}`, `sfa-bfs${process.pid}`];
   const stateDirs = [
     join(work, 'node-many', 'runc'),

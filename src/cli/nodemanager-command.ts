@@ -2,10 +2,13 @@
  * `sfa nodemanager --node-dir NODEDIR [--once] [--cleanup]`: the node's agent (issue 10, part 3).
  * It runs on the node, as root, with the folder `sfa node credentials` wrote. One log line per
  * pass on stderr. SIGTERM and SIGINT stop it between passes; the containers keep running and a
- * restarted node manager adopts them.
+ * restarted node manager adopts them. Unless `--no-login`, it also serves the slices' ssh logins
+ * (login.ts) on `--login-port` (22 by default: the port the manifests give researchers).
  */
 import type { Command } from 'commander';
+import { join } from 'node:path';
 import { NodeAgent } from '../nodemanager/agent.js';
+import { LoginService } from '../nodemanager/login.js';
 import { missingNodeRequirements } from '../nodemanager/runtime/runc.js';
 import { action } from './io.js';
 
@@ -16,6 +19,9 @@ interface Flags {
   imagesDir?: string;
   prefix?: string;
   uidBase?: string;
+  login: boolean;
+  loginPort: string;
+  loginAddress: string;
 }
 
 async function nodemanager(o: Flags): Promise<void> {
@@ -45,6 +51,24 @@ async function nodemanager(o: Flags): Promise<void> {
     if (r.source === 'none') process.exitCode = 1;
     return;
   }
+  const loginPort = Number(o.loginPort);
+  if (!Number.isInteger(loginPort) || loginPort < 1 || loginPort > 65535) {
+    throw new Error(`--login-port must be a port number (1-65535), not ${o.loginPort}`);
+  }
+  const login = o.login
+    ? new LoginService({
+        dir: join(o.nodeDir, 'login'),
+        runtime: agent.runtime,
+        lookup: agent.loginTarget,
+        address: o.loginAddress,
+        port: loginPort,
+        log,
+      })
+    : undefined;
+  await login?.start();
+  if (login !== undefined) {
+    log(`nodemanager ${agent.node.config.hostname}: ssh logins on ${o.loginAddress}:${login.port}`);
+  }
   let stop: () => void = () => {};
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   const onSignal = (signal: string) => {
@@ -54,6 +78,7 @@ async function nodemanager(o: Flags): Promise<void> {
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   process.once('SIGINT', () => onSignal('SIGINT'));
   await agent.loop(stopped);
+  await login?.stop();
   // A long poll may still be open: nothing more to wait for.
   process.exit(process.exitCode ?? 0);
 }
@@ -82,5 +107,12 @@ export function registerNodemanagerCommand(program: Command): void {
       '--uid-base <uid>',
       "host uid of the first sliver's root; sliver i gets base + 65536 × i (default: one of 62 slots of 2^26 uids above 2^26, chosen by a hash of the prefix, so nodes of one machine differ)",
     )
+    .option(
+      '--login-port <port>',
+      "port of the slices' ssh logins (`ssh -p PORT <site>_<slice>@NODE`); 22 is the port the aggregate's manifests give",
+      '22',
+    )
+    .option('--login-address <address>', 'address the ssh logins listen on', '0.0.0.0')
+    .option('--no-login', 'serve no ssh logins (slices reach their slivers some other way)')
     .action(action(nodemanager));
 }

@@ -42,6 +42,7 @@ import {
   startRecord,
   type InitscriptRecord,
 } from './initscript.js';
+import type { LoginTarget } from './login.js';
 import { DEFAULT_ID_RANGE, pickCores } from './runtime/bundle.js';
 import { resolveImage } from './runtime/base-image.js';
 import { RuncRuntime } from './runtime/runc.js';
@@ -177,6 +178,10 @@ export class NodeAgent {
   private readonly onlineCores: readonly number[] | undefined;
   generation: number | undefined;
   nextReportSeconds = DEFAULT_REPORT_SECONDS;
+  /** The login names of the last pass (for the login service), with their expiry. */
+  private logins = new Map<string, LoginTarget & { expires: number }>();
+  /** The aggregate's clock minus ours, at the last pass. */
+  private clockOffsetMs = 0;
 
   constructor(options: AgentOptions) {
     this.node = readNodeDir(options.nodeDir);
@@ -219,6 +224,16 @@ export class NodeAgent {
       timeoutMs: this.timeoutMs + extraMs,
     });
   }
+
+  /**
+   * A login name of this node as the last pass left it (the login service's only source), or
+   * undefined once its sliver has expired by the aggregate's clock, even before the next pass.
+   */
+  loginTarget = (login: string): LoginTarget | undefined => {
+    const t = this.logins.get(login);
+    if (t === undefined || !(t.expires > Date.now() + this.clockOffsetMs)) return undefined;
+    return t;
+  };
 
   /** GetSlivers; the answer is saved before it is used. */
   async getSlivers(waitSeconds = 0, save = true): Promise<SliversAnswer> {
@@ -417,6 +432,21 @@ export class NodeAgent {
         error: f.error,
       })),
     ];
+
+    this.clockOffsetMs = now.getTime() - Date.now();
+    const running = new Set(slivers.filter((x) => x.state === 'running').map((x) => x.name));
+    this.logins = new Map(
+      p.slivers.map((k) => [
+        k.name,
+        {
+          name: k.name,
+          sliceHrn: k.sliver.sliceHrn,
+          keys: k.sliver.keys,
+          running: running.has(k.name),
+          expires: Date.parse(k.sliver.expires),
+        },
+      ]),
+    );
 
     let reported = false;
     if (source === 'aggregate') {

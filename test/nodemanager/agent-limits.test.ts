@@ -8,14 +8,14 @@
  * Containers, cgroups, folders and the authority are removed in afterAll.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeAgent } from '../../src/nodemanager/agent.js';
 import { cgroupDir, missingNodeRequirements } from '../../src/nodemanager/runtime/runc.js';
 import { aliceSession, geniCode, type AliceSession } from '../support/authority.js';
 import { tempRoot } from '../support/tmp.js';
-import { writeNodeDir } from './support.js';
+import { writeNodeDir, searchableAbove } from './support.js';
 
 const root = tempRoot('nodemanager-limits');
 const missing = missingNodeRequirements();
@@ -31,7 +31,7 @@ const sliceUrn = (name: string) => `urn:publicid:IDN+ple:inria+slice+${name}`;
 let s: AliceSession | undefined;
 let nodeDir: string;
 let agent: NodeAgent | undefined;
-const changedModes: [string, number][] = [];
+let restoreModes = (): void => {};
 
 function requireNode(): void {
   if (missing !== undefined) throw new Error(missing);
@@ -83,13 +83,7 @@ function ranLines(): string[] {
 
 beforeAll(async () => {
   requireNode();
-  for (let d = root.path; d !== dirname(d); d = dirname(d)) {
-    const mode = statSync(d).mode & 0o7777;
-    if ((mode & 0o001) === 0) {
-      changedModes.push([d, mode]);
-      chmodSync(d, mode | 0o011);
-    }
-  }
+  restoreModes = searchableAbove(root.path);
   s = await aliceSession({ slices: ['badinit', 'absurd', 'greedy', 'slow'] });
   nodeDir = join(root.path, 'node1');
   await writeNodeDir(s, HOST, nodeDir);
@@ -116,7 +110,7 @@ afterAll(async () => {
         expect(existsSync(`/sys/fs/cgroup/${c}/${prefix}`)).toBe(false);
     }
   } finally {
-    for (const [d, mode] of changedModes.reverse()) chmodSync(d, mode);
+    restoreModes();
     await s?.close();
   }
 }, 60_000);

@@ -7,8 +7,8 @@
  * install. Containers, cgroups, folders and the authority are removed in afterAll.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeAgent, nodePrefixOf } from '../../src/nodemanager/agent.js';
 import { NodeConfigError, readNodeDir } from '../../src/nodemanager/node-config.js';
@@ -16,7 +16,7 @@ import { missingNodeRequirements } from '../../src/nodemanager/runtime/runc.js';
 import type { XmlRpcStruct } from '../../src/xmlrpc/value.js';
 import { aliceSession, geniCode, type AliceSession } from '../support/authority.js';
 import { tempRoot } from '../support/tmp.js';
-import { sfaAsync, waitFor, writeNodeDir } from './support.js';
+import { sfaAsync, waitFor, writeNodeDir, searchableAbove } from './support.js';
 
 const root = tempRoot('nodemanager-agent');
 const missing = missingNodeRequirements();
@@ -29,7 +29,7 @@ let s: AliceSession | undefined;
 let nodeDir: string;
 let agent: NodeAgent | undefined;
 let sliceCred: XmlRpcStruct[];
-const changedModes: [string, number][] = [];
+let restoreModes = (): void => {};
 
 function requireNode(): void {
   if (missing !== undefined) throw new Error(missing);
@@ -47,14 +47,7 @@ async function realized(): Promise<{ state: string; error: string | null }[]> {
 
 beforeAll(async () => {
   requireNode();
-  // The slivers' mapped roots walk down to the node folder: every folder above it o+x.
-  for (let d = root.path; d !== dirname(d); d = dirname(d)) {
-    const mode = statSync(d).mode & 0o7777;
-    if ((mode & 0o001) === 0) {
-      changedModes.push([d, mode]);
-      chmodSync(d, mode | 0o011);
-    }
-  }
+  restoreModes = searchableAbove(root.path);
   s = await aliceSession();
   nodeDir = join(root.path, 'node1');
   await writeNodeDir(s, HOST, nodeDir);
@@ -66,7 +59,7 @@ afterAll(async () => {
   try {
     await agent?.cleanup();
   } finally {
-    for (const [d, mode] of changedModes.reverse()) chmodSync(d, mode);
+    restoreModes();
     await s?.close();
   }
 }, 60_000);
@@ -268,7 +261,17 @@ describe('sfa nodemanager passes with real containers', () => {
   it('`sfa nodemanager --help` lists its options', async () => {
     const r = await sfaAsync(['nodemanager', '--help']);
     expect(r.status).toBe(0);
-    for (const o of ['--node-dir', '--once', '--cleanup', '--images-dir', '--prefix', '--uid-base'])
+    for (const o of [
+      '--node-dir',
+      '--once',
+      '--cleanup',
+      '--images-dir',
+      '--prefix',
+      '--uid-base',
+      '--login-port',
+      '--login-address',
+      '--no-login',
+    ])
       expect(r.stdout).toContain(o);
   });
 });

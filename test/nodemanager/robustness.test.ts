@@ -7,8 +7,8 @@
  * authority are removed in afterAll, pass or fail.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ID_RANGE } from '../../src/nodemanager/runtime/bundle.js';
 import {
@@ -21,7 +21,7 @@ import { missingNodeRequirements } from '../../src/nodemanager/runtime/runc.js';
 import { aliceSession, geniCode, type AliceSession } from '../support/authority.js';
 import { ROOT } from '../support/paths.js';
 import { tempRoot } from '../support/tmp.js';
-import { sfaAsync, writeNodeDir } from './support.js';
+import { sfaAsync, writeNodeDir, searchableAbove } from './support.js';
 
 const root = tempRoot('nodemanager-robustness');
 const missing = missingNodeRequirements();
@@ -45,7 +45,7 @@ const [prefix1, prefix2] = prefixes();
 let s: AliceSession | undefined;
 let nodeDir1: string;
 let nodeDir2: string;
-const changedModes: [string, number][] = [];
+let restoreModes = (): void => {};
 const children: ChildProcess[] = [];
 
 function requireNode(): void {
@@ -149,13 +149,7 @@ function expectOnly(nodeDir: string, prefix: string, live: string[]): void {
 
 beforeAll(async () => {
   requireNode();
-  for (let d = root.path; d !== dirname(d); d = dirname(d)) {
-    const mode = statSync(d).mode & 0o7777;
-    if ((mode & 0o001) === 0) {
-      changedModes.push([d, mode]);
-      chmodSync(d, mode | 0o011);
-    }
-  }
+  restoreModes = searchableAbove(root.path);
   s = await aliceSession({ slices: [...SLICES, OTHER_SLICE] });
   nodeDir1 = join(root.path, 'node1');
   nodeDir2 = join(root.path, 'node2');
@@ -179,7 +173,7 @@ afterAll(async () => {
       errors.push(e);
     }
   }
-  for (const [d, mode] of changedModes.reverse()) chmodSync(d, mode);
+  restoreModes();
   await s?.close();
   if (errors.length > 0) throw errors[0];
 }, 120_000);

@@ -5,8 +5,8 @@
  * Everything made here (containers, cgroups, bundles, runc state) is removed in afterAll.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBusyboxImage, resolveImage } from '../../src/nodemanager/runtime/base-image.js';
 import { DEFAULT_MEMORY_BYTES, DEFAULT_PIDS_LIMIT } from '../../src/nodemanager/runtime/bundle.js';
@@ -18,6 +18,7 @@ import {
 } from '../../src/nodemanager/runtime/runc.js';
 import type { ContainerSpec } from '../../src/nodemanager/runtime/runtime.js';
 import { tempRoot } from '../support/tmp.js';
+import { searchableAbove } from './support.js';
 
 const root = tempRoot('nodemanager-runtime');
 const missing = missingNodeRequirements();
@@ -28,7 +29,7 @@ let runtime: RuncRuntime;
 let other: RuncRuntime;
 let image: string;
 /** Folder modes changed so the slivers' mapped roots can reach their folders; restored after. */
-const changedModes: [string, number][] = [];
+let restoreModes = (): void => {};
 
 function requireNode(): void {
   if (missing !== undefined) throw new Error(missing);
@@ -64,14 +65,7 @@ async function waitFor(what: string, check: () => Promise<boolean>, ms = 5000): 
 
 beforeAll(() => {
   requireNode();
-  // The sliver's root (a host uid of its own) must be able to walk down to its folders.
-  for (let d = root.path; d !== dirname(d); d = dirname(d)) {
-    const mode = statSync(d).mode & 0o7777;
-    if ((mode & 0o001) === 0) {
-      changedModes.push([d, mode]);
-      chmodSync(d, mode | 0o011);
-    }
-  }
+  restoreModes = searchableAbove(root.path);
   mkdirSync(join(root.path, 'images'), { mode: 0o755 });
   image = ensureBusyboxImage(join(root.path, 'images', 'busybox'));
   runtime = new RuncRuntime({
@@ -91,7 +85,7 @@ afterAll(async () => {
     await runtime?.cleanup();
     await other?.cleanup();
   } finally {
-    for (const [d, mode] of changedModes.reverse()) chmodSync(d, mode);
+    restoreModes();
   }
 });
 
