@@ -6,6 +6,9 @@
  *   GetSlivers(options?)      → {node, generation, now, slivers, leases}
  *     options.generation      the generation the node last saw
  *     options.wait_seconds    when nothing changed since it, wait up to this long (≤ 60)
+ *     options.if_changed      true: when nothing changed since it (after the wait), answer
+ *                             only {generation, now, unchanged: true}: the node keeps using the
+ *                             answer it has (700 slivers are ~1 MB of XML, each idle poll)
  *   ReportNodeStatus(report)  → {accepted, next_report_seconds, unknown_slivers}
  *
  * Errors are XML-RPC faults whose code is the GENI code and whose string names the method and
@@ -139,10 +142,11 @@ function checkParamCount(method: string, params: readonly XmlRpcValue[], max: nu
 interface GetSliversOptions {
   generation?: number;
   waitSeconds: number;
+  ifChanged: boolean;
 }
 
 function readGetSliversOptions(v: XmlRpcValue | undefined): GetSliversOptions {
-  if (v === undefined) return { waitSeconds: 0 };
+  if (v === undefined) return { waitSeconds: 0, ifChanged: false };
   const o = requireStruct(v, 'options');
   const g = o['generation'];
   if (g !== undefined && (typeof g !== 'number' || !Number.isSafeInteger(g) || g < 0)) {
@@ -151,9 +155,17 @@ function readGetSliversOptions(v: XmlRpcValue | undefined): GetSliversOptions {
     );
   }
   const w = optionalCount(o['wait_seconds'], 'options.wait_seconds') ?? 0;
+  const ifChanged = o['if_changed'] ?? false;
+  if (typeof ifChanged !== 'boolean') {
+    throw new BadArgs(`options.if_changed must be a boolean, not ${quote(ifChanged)}`);
+  }
+  if (ifChanged && g === undefined) {
+    throw new BadArgs('options.if_changed needs options.generation (the generation the node has)');
+  }
   return {
     ...(g === undefined ? {} : { generation: g }),
     waitSeconds: Math.min(w, MAX_WAIT_SECONDS),
+    ifChanged,
   };
 }
 
@@ -256,6 +268,9 @@ async function getSlivers(
     await changes.wait(node.id, options.generation, options.waitSeconds * 1000);
   }
   const now = clock();
+  if (options.ifChanged && ctx.engine.nodeGeneration(node.id) === options.generation) {
+    return { generation: options.generation, now: formatRfc3339(now), unchanged: true };
+  }
   const view = ctx.engine.nodeSlivers(node.id, now);
   return {
     node: {

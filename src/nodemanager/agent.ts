@@ -27,6 +27,7 @@ import { xmlRpcCall } from '../xmlrpc/client.js';
 import type { XmlRpcStruct, XmlRpcValue, XmlRpcWritable } from '../xmlrpc/value.js';
 import { readNodeDir, type NodeDir } from './node-config.js';
 import {
+  AnswerError,
   parseAnswer,
   plan,
   type Action,
@@ -42,6 +43,7 @@ import {
   startRecord,
   type InitscriptRecord,
 } from './initscript.js';
+import { inParallel } from './in-parallel.js';
 import type { LoginTarget } from './login.js';
 import { DEFAULT_ID_RANGE, pickCores } from './runtime/bundle.js';
 import { resolveImage } from './runtime/base-image.js';
@@ -71,6 +73,10 @@ export function defaultUidBase(nodePrefix: string): number {
   const slot = createHash('sha256').update(nodePrefix).digest().readUInt32BE(0) % SLOT_COUNT;
   return (slot + 1) * SLOT_RANGES * DEFAULT_ID_RANGE;
 }
+/** The longest the agent uses an answer it was told is unchanged before asking for it whole. */
+const HELD_MS = 10 * 60_000;
+/** Containers made, started or stopped at once in a pass (runc's work is mostly waiting). */
+const PARALLEL_ACTIONS = 4;
 /** Default report interval until the aggregate says otherwise. */
 const DEFAULT_REPORT_SECONDS = 60;
 
@@ -108,6 +114,8 @@ export interface PassResult {
     cpuSeconds?: number;
     /** Its memory use now (memory.usage_in_bytes). */
     memoryBytes?: number;
+    /** Its init's pid, while the pass reads its counters. */
+    pid?: number | undefined;
   }[];
   reported: boolean;
   nextReportSeconds: number;
@@ -182,6 +190,14 @@ export class NodeAgent {
   private logins = new Map<string, LoginTarget & { expires: number }>();
   /** The aggregate's clock minus ours, at the last pass. */
   private clockOffsetMs = 0;
+  /** The last whole GetSlivers answer, and when it came (ms): asked again only if changed. */
+  private held: { answer: SliversAnswer; at: number } | undefined;
+  /** The generation of the answer saved on disk. */
+  private savedGeneration: number | undefined;
+  /** The last report: when, and the sliver states it told. */
+  private lastReport: { at: number; states: string } | undefined;
+  /** uids.json as last read or written. */
+  private uidsText: string | undefined;
 
   constructor(options: AgentOptions) {
     this.node = readNodeDir(options.nodeDir);
@@ -242,14 +258,42 @@ export class NodeAgent {
       options['generation'] = this.generation;
       options['wait_seconds'] = waitSeconds;
     }
-    const answer = parseAnswer(await this.call('GetSlivers', [options], waitSeconds * 1000));
+    // With an answer in hand (not too old: a full one at least every HELD_MS), only what changed.
+    const held = this.held;
+    if (held !== undefined && Date.now() - held.at < HELD_MS) {
+      options['generation'] = held.answer.generation;
+      options['if_changed'] = true;
+    }
+    const raw = await this.call('GetSlivers', [options], waitSeconds * 1000);
+    const r = raw as XmlRpcStruct;
+    let answer: SliversAnswer;
+    if (
+      held !== undefined &&
+      r['unchanged'] === true &&
+      r['generation'] === held.answer.generation
+    ) {
+      if (typeof r['now'] !== 'string' || Number.isNaN(Date.parse(r['now']))) {
+        throw new AnswerError('GetSlivers answer.now must be an RFC 3339 time');
+      }
+      answer = { ...held.answer, now: r['now'] };
+    } else {
+      answer = parseAnswer(raw);
+      this.held = { answer, at: Date.now() };
+    }
     if (save) this.keep(answer);
     return answer;
   }
 
-  /** Save an answer (before it is used) and remember its generation for the long poll. */
+  /**
+   * Save an answer (before it is used) and remember its generation for the long poll. One of
+   * the generation saved already holds the same slivers: not written again (its `now` and
+   * `received_at` still give the aggregate's time when offline).
+   */
   private keep(answer: SliversAnswer): void {
-    this.save(answer);
+    if (answer.generation !== this.savedGeneration) {
+      this.save(answer);
+      this.savedGeneration = answer.generation;
+    }
     this.generation = answer.generation;
   }
 
@@ -285,16 +329,21 @@ export class NodeAgent {
 
   private readUids(): UidMap {
     try {
-      return JSON.parse(readFileSync(join(this.stateDir, 'uids.json'), 'utf8')) as UidMap;
+      const text = readFileSync(join(this.stateDir, 'uids.json'), 'utf8');
+      this.uidsText = text;
+      return JSON.parse(text) as UidMap;
     } catch {
+      this.uidsText = undefined;
       return {};
     }
   }
 
+  /** Write uids.json (whole, synced), unless it already says exactly this. */
   private writeUids(map: UidMap): void {
-    writeFileAtomic(join(this.stateDir, 'uids.json'), `${JSON.stringify(map, null, 1)}\n`, {
-      mode: 0o600,
-    });
+    const text = `${JSON.stringify(map, null, 1)}\n`;
+    if (text === this.uidsText) return;
+    writeFileAtomic(join(this.stateDir, 'uids.json'), text, { mode: 0o600 });
+    this.uidsText = text;
   }
 
   private dataNames(): string[] {
@@ -380,7 +429,7 @@ export class NodeAgent {
 
     const failures = new Map<string, string>();
     const wanted = new Map(p.slivers.map((k) => [k.name, k.sliver]));
-    for (const a of p.actions) {
+    const applyOne = async (a: Action) => {
       try {
         await this.apply(a, uids, wanted);
       } catch (e) {
@@ -388,6 +437,14 @@ export class NodeAgent {
         failures.set(a.name, msg);
         errors.push(msg);
       }
+    };
+    // Deletions first (they free login names, uid ranges and cores), then stops (on an
+    // exclusive node the lease's sliver starts once the others are stopped), then the rest, a
+    // few at a time: each action is about one name, and what they share (uid ranges, cores,
+    // uids.json) is taken synchronously before their first wait.
+    for (const phase of [['delete'], ['stop'], ['create', 'recreate', 'start']]) {
+      const some = p.actions.filter((a) => phase.includes(a.kind));
+      await inParallel(some, PARALLEL_ACTIONS, applyOne);
     }
     this.writeUids(uids);
 
@@ -416,13 +473,12 @@ export class NodeAgent {
             : state === 'running'
               ? initscriptError(uids[k.name]?.initscript)
               : undefined);
-        const counters = state === 'running' && c?.pid !== undefined ? readCounters(c.pid) : {};
         return {
           sliverUrn: k.sliver.sliverUrn,
           name: k.name,
           state,
           ...(why === undefined ? {} : { error: why }),
-          ...counters,
+          pid: state === 'running' ? c?.pid : undefined,
         };
       }),
       ...p.failed.map((f) => ({
@@ -449,14 +505,19 @@ export class NodeAgent {
     );
 
     let reported = false;
-    if (source === 'aggregate') {
+    const states = JSON.stringify(slivers.map((x) => [x.sliverUrn, x.state, x.error ?? '']));
+    if (source === 'aggregate' && this.reportDue(p.actions.length > 0, states)) {
+      // Counters are read for reports only (two cgroup files per running sliver).
+      for (const x of slivers) if (x.pid !== undefined) Object.assign(x, readCounters(x.pid));
       try {
         await this.report(slivers);
         reported = true;
+        this.lastReport = { at: Date.now(), states };
       } catch (e) {
         errors.push(`ReportNodeStatus: ${errorText(e)}`);
       }
     }
+    for (const x of slivers) delete x.pid;
     const result: PassResult = {
       source,
       generation: answer.generation,
@@ -468,6 +529,20 @@ export class NodeAgent {
     };
     this.log(passLine(this.node.config.hostname, result));
     return result;
+  }
+
+  /**
+   * Report after a pass that changed something, or saw a sliver's state change, and at least
+   * twice per report interval (the aggregate counts one expected report per interval).
+   */
+  private reportDue(acted: boolean, states: string): boolean {
+    const last = this.lastReport;
+    return (
+      acted ||
+      last === undefined ||
+      last.states !== states ||
+      Date.now() - last.at >= (this.nextReportSeconds * 1000) / 2
+    );
   }
 
   /**

@@ -245,6 +245,35 @@ describe('GetSlivers', () => {
     expect(r['generation']).toBe(generation);
     expect(r['slivers']).toEqual(before['slivers']);
   });
+
+  it('if_changed: only {generation, now, unchanged} while nothing changed; the whole answer after a change', async () => {
+    const before = await getSlivers('node2.inria.fr');
+    const generation = before['generation'] as number;
+    const same = await getSlivers('node2.inria.fr', { generation, if_changed: true });
+    expect(Object.keys(same).sort()).toEqual(['generation', 'now', 'unchanged']);
+    expect(same).toMatchObject({ generation, unchanged: true });
+    expect(same['now']).toMatch(/Z$/);
+    // An older generation than the node's: the whole answer.
+    const older = await getSlivers('node2.inria.fr', {
+      generation: generation - 1,
+      if_changed: true,
+    });
+    expect(older['unchanged']).toBeUndefined();
+    expect(older['slivers']).toEqual(before['slivers']);
+  });
+
+  it('if_changed needs a generation, and is a boolean (BADARGS)', async () => {
+    const none = await fault(asNode('node1.inria.fr')('GetSlivers', { if_changed: true }));
+    expect(none.faultCode).toBe(1);
+    expect(none.faultString).toBe(
+      'GetSlivers: options.if_changed needs options.generation (the generation the node has)',
+    );
+    const wrong = await fault(
+      asNode('node1.inria.fr')('GetSlivers', { generation: 1, if_changed: 'yes' }),
+    );
+    expect(wrong.faultCode).toBe(1);
+    expect(wrong.faultString).toContain('options.if_changed must be a boolean');
+  });
 });
 
 describe('ReportNodeStatus', () => {

@@ -129,14 +129,39 @@ describe('sfa nodemanager passes with real containers', () => {
 
   it('a second pass with nothing changed does nothing (same pid); a new agent adopts it', async () => {
     requireNode();
+    const saved = join(nodeDir, 'state', 'last-slivers.json');
+    const savedAt = statSync(saved).mtimeMs;
     const r = await agent!.pass();
     expect(r.actions).toEqual([]);
+    // Told "unchanged" (if_changed): the answer on disk is not written again; no report due.
+    expect(statSync(saved).mtimeMs).toBe(savedAt);
+    expect(r.reported).toBe(false);
     expect((await agent!.runtime.state(LOGIN))?.pid).toBe(pid);
     const restarted = new NodeAgent({ nodeDir, nodePrefix: prefix, uidBase: 400_000 });
     const r2 = await restarted.pass();
     expect(r2.actions).toEqual([]);
     expect(r2.slivers).toMatchObject([{ name: LOGIN, state: 'running' }]);
     expect((await agent!.runtime.state(LOGIN))?.pid).toBe(pid);
+    // A new agent reports at its first pass.
+    expect(r2.reported).toBe(true);
+  });
+
+  it('a container that died is seen at the next pass, which reports it at once', async () => {
+    requireNode();
+    const victim = (await agent!.runtime.state(LOGIN))!.pid!;
+    process.kill(victim, 'SIGKILL');
+    await waitFor(
+      'the container to stop',
+      async () => (await agent!.runtime.state(LOGIN))?.status === 'stopped',
+    );
+    const r = await agent!.pass();
+    expect(r.errors).toEqual([]);
+    // It should run: made again (its data kept), and the report says so at once.
+    expect(r.actions.map((x) => `${x.kind} ${x.name}`)).toEqual([`recreate ${LOGIN}`]);
+    expect(r.reported).toBe(true);
+    expect(r.slivers).toMatchObject([{ name: LOGIN, state: 'running' }]);
+    pid = (await agent!.runtime.state(LOGIN))!.pid!;
+    expect(pid).not.toBe(victim);
   });
 
   it('geni_stop then a pass stops it (its data kept)', async () => {

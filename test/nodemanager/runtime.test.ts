@@ -225,9 +225,12 @@ describe('RuncRuntime with real containers', () => {
     expect((await runtime.exec(login, ['cat', '/var/v'])).stdout).toBe('v\n');
   });
 
-  it('shows a container whose init died as stopped', async () => {
+  it('shows a container whose init died as stopped, even when its last list is fresh', async () => {
     requireNode();
     const pid = (await runtime.state(login))!.pid!;
+    // A list now is reused by the next one while it holds: the init's death must not be hidden.
+    expect((await runtime.list()).find((c) => c.name === login)?.status).toBe('running');
+    expect((await runtime.list()).find((c) => c.name === login)?.pid).toBe(pid);
     process.kill(pid, 'SIGKILL');
     await waitFor(
       'the container to show as stopped',

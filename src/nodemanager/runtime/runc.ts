@@ -29,6 +29,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { inParallel } from '../in-parallel.js';
 import { sliverConfig } from './bundle.js';
 import type {
   ContainerInfo,
@@ -44,6 +45,28 @@ const MAX_ERROR_CHARS = 2000;
 /** The largest output an `exec` keeps (each of stdout and stderr). */
 const MAX_EXEC_OUTPUT = 1024 * 1024;
 const CGROUP_ROOT = '/sys/fs/cgroup';
+
+/**
+ * How long `list` may answer from its last `runc list` (checked against /proc and the state
+ * folder, see `list`). runc reads every container's state file and process: ~120 ms at 500.
+ */
+const LIST_REUSE_MS = 30_000;
+
+/**
+ * A live process's start time (field 22 of /proc/PID/stat), to tell it from a reused pid;
+ * undefined when there is none or it is a zombie (an init that died, not yet reaped).
+ */
+function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count after its last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+    return fields[19];
+  } catch {
+    return undefined;
+  }
+}
 
 const PREFIX = /^[a-z0-9][a-z0-9-]{0,39}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -125,6 +148,12 @@ export class RuncRuntime implements ContainerRuntime {
   readonly bundlesDir: string;
   readonly runc: string;
   private readonly timeoutMs: number;
+  /** The last `runc list`, with each process's start time; dropped by every change made here. */
+  private listed:
+    | { at: number; containers: ContainerInfo[]; starts: Map<number, string | undefined> }
+    | undefined;
+  /** Counts the changes made through this runtime (a list that saw one is not reused). */
+  private changes = 0;
 
   constructor(options: RuncOptions) {
     if (!PREFIX.test(options.nodePrefix)) {
@@ -177,6 +206,7 @@ export class RuncRuntime implements ContainerRuntime {
   }
 
   async create(name: string, spec: ContainerSpec): Promise<ContainerInfo> {
+    this.changed();
     const id = this.containerId(name);
     const config = sliverConfig({ ...spec, cgroupsPath: this.cgroupsPath(name) });
     const hostId = config.linux.uidMappings[0]!.hostID;
@@ -231,10 +261,16 @@ export class RuncRuntime implements ContainerRuntime {
   }
 
   async start(name: string): Promise<void> {
-    await this.run(['start', this.containerId(name)]);
+    this.changed();
+    try {
+      await this.run(['start', this.containerId(name)]);
+    } finally {
+      this.changed();
+    }
   }
 
   async kill(name: string, signal = 'KILL'): Promise<void> {
+    this.changed();
     if (!/^[A-Z0-9]+$/.test(signal))
       throw new RuntimeError(`${JSON.stringify(signal)} is not a signal name`);
     await this.run(['kill', this.containerId(name), signal]);
@@ -263,6 +299,7 @@ export class RuncRuntime implements ContainerRuntime {
   }
 
   async delete(name: string): Promise<boolean> {
+    this.changed();
     const id = this.containerId(name);
     // `runc delete --force` of a missing container exits 0: ask first, to say whether there was one.
     const existed = (await this.state(name)) !== undefined;
@@ -277,13 +314,55 @@ export class RuncRuntime implements ContainerRuntime {
     return existed;
   }
 
+  /** A change is under way or done: the last list no longer holds. */
+  private changed(): void {
+    this.changes++;
+    this.listed = undefined;
+  }
+
+  /**
+   * The containers of this node. Within LIST_REUSE_MS of the last `runc list`, and when nothing
+   * was changed through this runtime since, the same answer is given again if it still holds:
+   * the state folder has the same containers and each of their processes is still the one
+   * runc listed (same pid, same start time); a container whose init died, or one made or
+   * removed by hand, makes it ask runc again.
+   */
   async list(): Promise<ContainerInfo[]> {
+    const l = this.listed;
+    if (l !== undefined && Date.now() - l.at < LIST_REUSE_MS && this.stillHolds(l)) {
+      return l.containers.map((c) => ({ ...c }));
+    }
+    const before = this.changes;
+    const at = Date.now();
     const out = await this.run(['list', '--format', 'json']);
     const all = (JSON.parse(out.trim() || 'null') ?? []) as RuncState[];
-    return all.flatMap((s) => {
+    const containers = all.flatMap((s) => {
       const info = this.info(s);
       return info ? [info] : [];
     });
+    if (this.changes === before) {
+      const starts = new Map(
+        containers.flatMap((c) => (c.pid === undefined ? [] : [[c.pid, processStart(c.pid)]])),
+      );
+      this.listed = { at, containers, starts };
+    }
+    return containers.map((c) => ({ ...c }));
+  }
+
+  private stillHolds(l: NonNullable<typeof this.listed>): boolean {
+    let ids: string[];
+    try {
+      ids = readdirSync(this.stateDir).filter((d) => d.startsWith(`${this.nodePrefix}-`));
+    } catch {
+      ids = [];
+    }
+    if (ids.length !== l.containers.length) return false;
+    const known = new Set(l.containers.map((c) => c.id));
+    if (!ids.every((id) => known.has(id))) return false;
+    for (const [pid, start] of l.starts) {
+      if (start === undefined || processStart(pid) !== start) return false;
+    }
+    return true;
   }
 
   async state(name: string): Promise<ContainerInfo | undefined> {
@@ -374,6 +453,7 @@ export class RuncRuntime implements ContainerRuntime {
   }
 
   async cleanup(): Promise<void> {
+    this.changed();
     const errors: string[] = [];
     let names: string[] = [];
     try {
@@ -381,9 +461,10 @@ export class RuncRuntime implements ContainerRuntime {
     } catch (e) {
       errors.push((e as Error).message);
     }
-    for (const name of names) {
+    // A few at a time: each delete is mostly waiting on runc and the kernel.
+    await inParallel(names, 4, async (name) => {
       await this.delete(name).catch((e: Error) => errors.push(e.message));
-    }
+    });
     // The node's cgroup parents (runc removes each container's own but not the prefix folder).
     for (const hierarchy of cgroupHierarchies()) {
       const dir = join(CGROUP_ROOT, hierarchy, this.nodePrefix);
