@@ -225,6 +225,26 @@ describe('RuncRuntime with real containers', () => {
     expect((await runtime.exec(login, ['cat', '/var/v'])).stdout).toBe('v\n');
   });
 
+  it('exec is bounded even when a child left in the background holds its output open', async () => {
+    requireNode();
+    // As with sshd, the output ends when every holder closes it: here only at the bound.
+    const started = Date.now();
+    await expect(
+      runtime.exec(login, ['/bin/sh', '-c', 'sleep 30 & echo hi'], { timeoutMs: 1000 }),
+    ).rejects.toThrow(/timed out/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await runtime.exec(login, ['/bin/sh', '-c', 'killall sleep'], {});
+  });
+
+  it('exec that takes too long is stopped and says so (not the status runc passes on)', async () => {
+    requireNode();
+    await expect(runtime.exec(login, ['/bin/sleep', '30'], { timeoutMs: 500 })).rejects.toThrow(
+      /timed out: \/bin\/sleep 30/,
+    );
+    const r = await runtime.exec(login, ['/bin/sh', '-c', 'ps | grep -c "[s]leep 30"'], {});
+    expect(r.stdout.trim()).toBe('0');
+  });
+
   it('shows a container whose init died as stopped, even when its last list is fresh', async () => {
     requireNode();
     const pid = (await runtime.state(login))!.pid!;

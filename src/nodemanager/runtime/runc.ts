@@ -44,6 +44,8 @@ import type {
 const MAX_ERROR_CHARS = 2000;
 /** The largest output an `exec` keeps (each of stdout and stderr). */
 const MAX_EXEC_OUTPUT = 1024 * 1024;
+/** After runc exec exits (or is stopped), how long its output pipes may still bring data. */
+const EXEC_DRAIN_MS = 500;
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
 /**
@@ -421,27 +423,23 @@ export class RuncRuntime implements ContainerRuntime {
       );
     }
     const { file, args: argv } = this.execCommand(name, args);
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     return new Promise((resolve, reject) => {
-      execFile(
+      let timedOut = false;
+      const child = execFile(
         file,
         argv,
-        {
-          encoding: 'utf8',
-          timeout: options.timeoutMs ?? this.timeoutMs,
-          maxBuffer: MAX_EXEC_OUTPUT,
-        },
+        { encoding: 'utf8', maxBuffer: MAX_EXEC_OUTPUT },
         (err, stdout, stderr) => {
-          if (!err) return resolve({ code: 0, stdout, stderr });
-          const e = err as NodeJS.ErrnoException & {
-            code?: number | string;
-            signal?: string | null;
-            killed?: boolean;
-          };
-          if (typeof e.code === 'number') return resolve({ code: e.code, stdout, stderr });
-          if (e.killed)
+          clearTimeout(timer);
+          // runc answers the command's own status even when it was stopped for taking too long.
+          if (timedOut)
             return reject(
               new RuntimeError(`exec in ${this.containerId(name)} timed out: ${args.join(' ')}`),
             );
+          if (!err) return resolve({ code: 0, stdout, stderr });
+          const e = err as NodeJS.ErrnoException & { code?: number | string };
+          if (typeof e.code === 'number') return resolve({ code: e.code, stdout, stderr });
           reject(
             new RuntimeError(
               `exec in ${this.containerId(name)} failed: ${runcMessage(stderr) || e.message}`,
@@ -449,6 +447,23 @@ export class RuncRuntime implements ContainerRuntime {
           );
         },
       );
+      // runc exec waits until its output pipes close, so a command that leaves a child holding
+      // them (a daemon) lasts until the bound, as with sshd; once runc has exited, what comes
+      // within a moment is all (nothing else may hold the answer).
+      const release = () => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      };
+      child.on('exit', () => setTimeout(release, EXEC_DRAIN_MS).unref());
+      // Too long: TERM (runc passes it on to the command), then KILL and let go of the pipes.
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGTERM');
+        setTimeout(() => {
+          child.kill('SIGKILL');
+          release();
+        }, EXEC_DRAIN_MS).unref();
+      }, timeoutMs);
     });
   }
 
