@@ -15,6 +15,7 @@ import type {
   SliceUser,
   SliverInfo,
   SliverStatus,
+  SliverUsage,
 } from './engine/types.js';
 
 /** The sliver type every node offers: a Linux vserver, as PlanetLab does. */
@@ -48,6 +49,8 @@ export function toAdNode(n: NodeAdvert, cmUrn: string): AdNode {
       // A managed node's own count (its last report); the aggregate's count otherwise.
       slivers: n.reported?.slivers ?? n.slivers,
       ...(n.reliability !== null ? { reliability: n.reliability } : {}),
+      // Only a managed node whose slivers reported counters has any.
+      ...n.traffic,
     },
   };
 }
@@ -124,7 +127,7 @@ export function toManifestNodes(d: SliceDescription, cmUrn: string): ManifestNod
   }));
 }
 
-/** A `geni_slivers` entry. */
+/** A `geni_slivers` entry; with Status's usage, its `sfa_ts_` keys (see usageStruct). */
 export function sliverStruct(s: SliverStatus | SliverInfo): XmlRpcStruct {
   return {
     geni_sliver_urn: s.urn,
@@ -132,7 +135,29 @@ export function sliverStruct(s: SliverStatus | SliverInfo): XmlRpcStruct {
     geni_allocation_status: s.allocationState,
     geni_operational_status: s.operationalState,
     geni_error: 'error' in s && s.error ? s.error : '',
+    ...('usage' in s && s.usage ? usageStruct(s.usage) : {}),
   };
+}
+
+/**
+ * A sliver's last reported counters as struct members in our namespace (`sfa_ts_`, as the
+ * slice manager's `sfa_ts_aggregates`: `geni_` is the API's own), only those the node sent.
+ * Plain numbers: the XML-RPC writer gives `<int>` within int32 and `<double>` beyond (byte
+ * counts pass 2^31 soon), which every peer reads; Python's xmlrpc.client writes no `<i8>` either.
+ */
+export function usageStruct(u: SliverUsage): XmlRpcStruct {
+  const counters: readonly (readonly [string, number | undefined])[] = [
+    ['sfa_ts_bytes_in', u.bytesIn],
+    ['sfa_ts_bytes_out', u.bytesOut],
+    ['sfa_ts_packets_in', u.packetsIn],
+    ['sfa_ts_packets_out', u.packetsOut],
+    ['sfa_ts_cpu_seconds', u.cpuSeconds],
+    ['sfa_ts_memory_bytes', u.memoryBytes],
+  ];
+  const out: XmlRpcStruct = {};
+  for (const [key, value] of counters) if (value !== undefined) out[key] = value;
+  out['sfa_ts_reported'] = formatRfc3339(u.reported);
+  return out;
 }
 
 /** The latest expiry among slivers (a manifest's `expires`), or `fallback` when there are none. */

@@ -10,6 +10,12 @@
  *                             only {generation, now, unchanged: true}: the node keeps using the
  *                             answer it has (700 slivers are ~1 MB of XML, each idle poll)
  *   ReportNodeStatus(report)  → {accepted, next_report_seconds, unknown_slivers}
+ *     report                  {load_average, memory_total, memory_free, uptime, slivers}
+ *     report.slivers[i]       {sliver_urn, state (running | stopped | failed), error?,
+ *                             cpu_seconds?, memory_bytes?, bytes_in?, bytes_out?,
+ *                             packets_in?, packets_out?}: counters are numbers ≥ 0; Status
+ *                             shows each sliver's last ones (sfa_ts_… keys), the ad and
+ *                             `sfa node inventory` the node's sums of bytes and packets
  *
  * Errors are XML-RPC faults whose code is the GENI code and whose string names the method and
  * what to fix; internals go to the log only.
@@ -201,6 +207,8 @@ function readReport(v: XmlRpcValue | undefined) {
       memoryBytes: optionalCount(s['memory_bytes'], `${at}.memory_bytes`),
       bytesIn: optionalCount(s['bytes_in'], `${at}.bytes_in`),
       bytesOut: optionalCount(s['bytes_out'], `${at}.bytes_out`),
+      packetsIn: optionalCount(s['packets_in'], `${at}.packets_in`),
+      packetsOut: optionalCount(s['packets_out'], `${at}.packets_out`),
     };
     return {
       sliverUrn: urn,

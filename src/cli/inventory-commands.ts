@@ -11,7 +11,7 @@ import { BadArgs } from '../faults.js';
 import { formatRfc3339 } from '../credentials/time.js';
 import { isUrn, Xrn } from '../credentials/xrn.js';
 import { AggregateEngine } from '../aggregate/engine/engine.js';
-import { readInventoryFile } from '../aggregate/engine/inventory.js';
+import { readInventoryFile, type NodeTraffic } from '../aggregate/engine/inventory.js';
 import { action, readText } from './io.js';
 import { registerNodeCredentialsCommand } from './node-credentials-command.js';
 
@@ -28,6 +28,21 @@ function withEngine<T>(dir: string | undefined, fn: (engine: AggregateEngine) =>
   } finally {
     engine.close();
   }
+}
+
+/**
+ * A managed node's traffic (its slivers' last reported counters, summed) as ` bytes_in=…`
+ * fields, only those reported; nothing for a node without (unmanaged ones, as before).
+ */
+function trafficFields(t: NodeTraffic | undefined): string {
+  if (!t) return '';
+  const fields: [string, number | undefined][] = [
+    ['bytes_in', t.bytesIn],
+    ['bytes_out', t.bytesOut],
+    ['packets_in', t.packetsIn],
+    ['packets_out', t.packetsOut],
+  ];
+  return fields.map(([k, v]) => (v === undefined ? '' : ` ${k}=${v}`)).join('');
 }
 
 const dirOption = (c: Command) =>
@@ -58,7 +73,9 @@ export function registerInventoryCommands(program: Command): void {
   dirOption(
     node
       .command('inventory')
-      .description("list the aggregate's nodes: site, state, slivers, load, tags")
+      .description(
+        "list the aggregate's nodes: site, state, slivers, load, traffic (managed nodes), tags",
+      )
       .option('--available', 'only nodes that can take a sliver now'),
   ).action(
     action((o: DirOption & { available?: boolean }) =>
@@ -68,7 +85,7 @@ export function registerInventoryCommands(program: Command): void {
           const tags = n.tags.map((t) => `${t.name}=${t.value}`).join(',');
           process.stdout.write(
             `${n.hostname}  site=${n.site.loginBase} ${n.bootState}${n.exclusive ? ' exclusive' : ''} ${n.available ? 'available' : 'unavailable'}` +
-              `  slivers=${n.slivers}/${n.maxSlivers} load=${n.loadAverage}${tags ? `  ${tags}` : ''}\n`,
+              `  slivers=${n.slivers}/${n.maxSlivers} load=${n.loadAverage}${trafficFields(n.traffic)}${tags ? `  ${tags}` : ''}\n`,
           );
         }
         if (nodes.length === 0) process.stderr.write('no nodes in the inventory\n');

@@ -165,6 +165,43 @@ describe('writeAdvertisement', () => {
     expect(writeAdvertisement(reversed)).toBe(writeAdvertisement(input));
   });
 
+  it('writes a managed node’s traffic totals on sfa-ts:node_status, only those given, schema-valid', async () => {
+    const [first, second] = sampleNodes();
+    const ad = writeAdvertisement({
+      ...sampleInput(),
+      nodes: [
+        {
+          ...first!,
+          status: {
+            slivers: 2,
+            bytesIn: 5_000_000_000,
+            bytesOut: 1e22, // written 1e+22: still an xs:double
+            packetsIn: 4_000_000,
+            packetsOut: 0,
+          },
+        },
+        { ...second!, status: { slivers: 1, packetsIn: 3 } },
+      ],
+    });
+    await expect(validateRspec(ad, 'ad')).resolves.toBeUndefined();
+    const statuses = Array.from(parse(ad).getElementsByTagNameNS(SFATS_NS, 'node_status'));
+    const attrs = (e: Element) =>
+      ['bytes_in', 'bytes_out', 'packets_in', 'packets_out'].map((a) => e.getAttribute(a));
+    expect(statuses.map(attrs)).toEqual([
+      ['5000000000', '1e+22', '4000000', '0'],
+      [null, null, '3', null],
+    ]);
+  });
+
+  it('refuses a negative traffic total in the schema', async () => {
+    const [first] = sampleNodes();
+    const ad = writeAdvertisement({
+      ...sampleInput(),
+      nodes: [{ ...first!, status: { slivers: 0, bytesIn: -1 } }],
+    });
+    await expect(validateRspec(ad, 'ad')).rejects.toThrow(/bytes_in/);
+  });
+
   it('writes an ad with no node (an empty testbed) that validates', async () => {
     const ad = writeAdvertisement({
       nodes: [],

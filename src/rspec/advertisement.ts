@@ -109,6 +109,10 @@ function nodeXml(n: AdNode): string {
     s += numberAttr('load_average', st.loadAverage);
     s += ` slivers="${slivers}"`;
     s += numberAttr('reliability', st.reliability);
+    s += numberAttr('bytes_in', st.bytesIn);
+    s += numberAttr('bytes_out', st.bytesOut);
+    s += numberAttr('packets_in', st.packetsIn);
+    s += numberAttr('packets_out', st.packetsOut);
     s += '/>\n';
   }
   return s + '  </node>\n';

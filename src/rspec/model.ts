@@ -24,7 +24,16 @@ export interface AdNode {
   available: boolean;
   /** What can be created on the node: `plab-vserver` with the initscripts on offer. */
   sliverTypes: { name: string; initscripts: string[] }[];
-  status?: { loadAverage?: number; slivers: number; reliability?: number };
+  status?: {
+    loadAverage?: number;
+    slivers: number;
+    reliability?: number;
+    /** A managed node's traffic: its slivers' last reported counters, summed. */
+    bytesIn?: number;
+    bytesOut?: number;
+    packetsIn?: number;
+    packetsOut?: number;
+  };
 }
 
 /** A reservation of whole nodes for a time window. */

@@ -381,6 +381,16 @@ export const AGGREGATE_MIGRATIONS: readonly Migration[] = [
         WHERE operational_state IN ('geni_notready', 'geni_stopping', 'geni_pending_allocation');
     `,
   },
+  {
+    version: 6,
+    name: 'per-sliver traffic accounting: packets in and out, as the node last reported them',
+    // Nullable like the other counters: a node that counts no packets (or an older node
+    // manager) leaves them out, and rows written before this migration have none.
+    up: `
+      ALTER TABLE sliver_realized ADD COLUMN packets_in REAL CHECK (packets_in >= 0);
+      ALTER TABLE sliver_realized ADD COLUMN packets_out REAL CHECK (packets_out >= 0);
+    `,
+  },
 ];
 
 // ---- Rows ----
@@ -512,6 +522,8 @@ export interface SliverReport {
   memoryBytes: number | null;
   bytesIn: number | null;
   bytesOut: number | null;
+  packetsIn: number | null;
+  packetsOut: number | null;
 }
 
 /** One ReportNodeStatus, as stored. */
@@ -540,6 +552,17 @@ export interface NodeManagedRow {
 export interface SliverRealizedRow extends SliverReport {
   nodeId: number;
   reported: Date;
+}
+
+/**
+ * A node's traffic: the sums of its live slivers' last reported counters; null where none of
+ * them reported that counter.
+ */
+export interface NodeTrafficRow {
+  bytesIn: number | null;
+  bytesOut: number | null;
+  packetsIn: number | null;
+  packetsOut: number | null;
 }
 
 // ---- Inputs ----
@@ -734,6 +757,8 @@ interface DbRealized {
   memory_bytes: number | null;
   bytes_in: number | null;
   bytes_out: number | null;
+  packets_in: number | null;
+  packets_out: number | null;
 }
 const toRealized = (r: DbRealized): SliverRealizedRow => ({
   sliverId: r.sliver_id,
@@ -745,6 +770,8 @@ const toRealized = (r: DbRealized): SliverRealizedRow => ({
   memoryBytes: r.memory_bytes,
   bytesIn: r.bytes_in,
   bytesOut: r.bytes_out,
+  packetsIn: r.packets_in,
+  packetsOut: r.packets_out,
 });
 
 /** A new sliver's desired state, as the operational state implied it before migration 5. */
@@ -1531,11 +1558,13 @@ export class AggregateStore {
     ).run(report.nodeId, at, at, report.slivers.length);
     const upsert = this.nodeApiStatement(
       `INSERT INTO sliver_realized (sliver_id, node_id, state, error, reported, cpu_seconds,
-         memory_bytes, bytes_in, bytes_out) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         memory_bytes, bytes_in, bytes_out, packets_in, packets_out)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (sliver_id) DO UPDATE SET node_id = excluded.node_id, state = excluded.state,
          error = excluded.error, reported = excluded.reported,
          cpu_seconds = excluded.cpu_seconds, memory_bytes = excluded.memory_bytes,
-         bytes_in = excluded.bytes_in, bytes_out = excluded.bytes_out`,
+         bytes_in = excluded.bytes_in, bytes_out = excluded.bytes_out,
+         packets_in = excluded.packets_in, packets_out = excluded.packets_out`,
     );
     for (const s of sliverReports) {
       upsert.run(
@@ -1548,6 +1577,8 @@ export class AggregateStore {
         s.memoryBytes,
         s.bytesIn,
         s.bytesOut,
+        s.packetsIn,
+        s.packetsOut,
       );
     }
   }
@@ -1602,7 +1633,7 @@ export class AggregateStore {
   realizedSliver(sliverId: number): SliverRealizedRow | undefined {
     const r = this.nodeApiStatement(
       `SELECT sliver_id, node_id, state, error, reported, cpu_seconds, memory_bytes, bytes_in,
-         bytes_out FROM sliver_realized WHERE sliver_id = ?`,
+         bytes_out, packets_in, packets_out FROM sliver_realized WHERE sliver_id = ?`,
     ).get(sliverId) as DbRealized | undefined;
     return r && toRealized(r);
   }
@@ -1611,8 +1642,41 @@ export class AggregateStore {
   realizedSlivers(nodeId: number): SliverRealizedRow[] {
     const rows = this.nodeApiStatement(
       `SELECT sliver_id, node_id, state, error, reported, cpu_seconds, memory_bytes, bytes_in,
-         bytes_out FROM sliver_realized WHERE node_id = ? ORDER BY sliver_id`,
+         bytes_out, packets_in, packets_out FROM sliver_realized WHERE node_id = ? ORDER BY sliver_id`,
     ).all(nodeId) as DbRealized[];
     return rows.map(toRealized);
+  }
+
+  /**
+   * Each node's traffic at `now`, by node id: the sums of its live slivers' last reported
+   * counters (slivers that expired are left out). Only nodes with a reported counter appear.
+   */
+  nodeTraffic(now: Date): Map<number, NodeTrafficRow> {
+    // sum() of only NULLs is NULL: a counter no sliver reported stays null.
+    const rows = this.nodeApiStatement(
+      `SELECT r.node_id, sum(r.bytes_in) AS bytes_in, sum(r.bytes_out) AS bytes_out,
+         sum(r.packets_in) AS packets_in, sum(r.packets_out) AS packets_out
+         FROM sliver_realized r JOIN slivers v ON v.id = r.sliver_id
+         WHERE v.expires > ? GROUP BY r.node_id
+         HAVING count(r.bytes_in) + count(r.bytes_out) + count(r.packets_in)
+           + count(r.packets_out) > 0`,
+    ).all(formatUtc(now)) as {
+      node_id: number;
+      bytes_in: number | null;
+      bytes_out: number | null;
+      packets_in: number | null;
+      packets_out: number | null;
+    }[];
+    return new Map(
+      rows.map((r) => [
+        r.node_id,
+        {
+          bytesIn: r.bytes_in,
+          bytesOut: r.bytes_out,
+          packetsIn: r.packets_in,
+          packetsOut: r.packets_out,
+        },
+      ]),
+    );
   }
 }

@@ -348,4 +348,53 @@ describe('ReportNodeStatus', () => {
     f = await call('not a struct');
     expect(f.faultString).toContain('report must be a struct');
   });
+
+  it('stores packets_in and packets_out with the other counters, byte counts beyond 2^31 too', async () => {
+    const sliver = sliverOn.get('node1.inria.fr')!;
+    await asNode('node1.inria.fr')('ReportNodeStatus', {
+      load_average: 1,
+      memory_total: 100,
+      memory_free: 50,
+      uptime: 10,
+      slivers: [
+        {
+          sliver_urn: sliver,
+          state: 'running',
+          bytes_in: 5_000_000_000,
+          bytes_out: 1234,
+          packets_in: 4_000_000,
+          packets_out: 0,
+        },
+      ],
+    });
+    const store = s.running.engine.store;
+    const row = store.nodeByHostname('node1.inria.fr')!;
+    expect(store.realizedSlivers(row.id)[0]).toMatchObject({
+      bytesIn: 5_000_000_000,
+      bytesOut: 1234,
+      packetsIn: 4_000_000,
+      packetsOut: 0,
+      cpuSeconds: null,
+    });
+  });
+
+  it('answers BADARGS naming packets_in or packets_out when one is not a count', async () => {
+    const line = { sliver_urn: sliverOn.get('node1.inria.fr')!, state: 'running' };
+    const call = (extra: XmlRpcStruct) =>
+      fault(
+        asNode('node1.inria.fr')('ReportNodeStatus', {
+          load_average: 1,
+          memory_total: 100,
+          memory_free: 50,
+          uptime: 10,
+          slivers: [{ ...line, ...extra }],
+        }),
+      );
+    let f = await call({ packets_in: -1 });
+    expect(f.faultCode).toBe(1);
+    expect(f.faultString).toContain('report.slivers[0].packets_in must be a number ≥ 0');
+    f = await call({ packets_out: 'many' });
+    expect(f.faultCode).toBe(1);
+    expect(f.faultString).toContain('report.slivers[0].packets_out must be a number ≥ 0');
+  });
 });

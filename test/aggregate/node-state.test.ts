@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthorityKeystore } from '../../src/authority/keystore.js';
 import { generateKeyPair } from '../../src/credentials/keys.js';
 import { issueGid } from '../../src/credentials/gid.js';
+import { validateRspec } from '../../src/rspec/validate.js';
 import { startAuthority, type RunningAuthority } from '../../src/server/authority.js';
 import type { XmlRpcStruct, XmlRpcValue } from '../../src/xmlrpc/value.js';
 import { bootstrapUser, client, geniCode, makeAuthorityDir } from '../support/authority.js';
@@ -32,6 +33,7 @@ const advance = (seconds: number) => {
 let dir: string;
 let running: RunningAuthority;
 let am: (method: string, ...params: XmlRpcValue[]) => Promise<XmlRpcStruct>;
+let amV2: (method: string, ...params: XmlRpcValue[]) => Promise<XmlRpcStruct>;
 let sliceCred: XmlRpcStruct[];
 let nodeUrl: string;
 const nodes = new Map<string, (method: string, ...params: XmlRpcValue[]) => Promise<unknown>>();
@@ -119,6 +121,8 @@ beforeAll(async () => {
   const a = await bootstrapUser(running.urls.registry, made.alice);
   const call = client(running.urls.aggregate, made.alice.keyPem, a.gid);
   am = async (method, ...params) => (await call(method, ...params)) as XmlRpcStruct;
+  const callV2 = client(running.urls.aggregateV2, made.alice.keyPem, a.gid);
+  amV2 = async (method, ...params) => (await callV2(method, ...params)) as XmlRpcStruct;
   const cred = await a.registry('GetCredential', a.cred, 'ple.inria.myslice', 'slice');
   sliceCred = [{ geni_type: 'geni_sfa', geni_version: '3', geni_value: cred as string }];
   nodeUrl = `${running.urls.aggregate}node`;
@@ -228,6 +232,83 @@ describe('operational state on a managed node: from its reports', () => {
     expect(xml).toContain('<opstate:action name="geni_stop" next="geni_stopping">');
     expect(xml).toContain('<opstate:wait type="geni_success" next="geni_ready">');
     expect(xml).toContain('<opstate:wait type="geni_success" next="geni_notready">');
+  });
+});
+
+describe('traffic accounting on a managed node: from its reports', () => {
+  const GENI_KEYS = [
+    'geni_allocation_status',
+    'geni_error',
+    'geni_expires',
+    'geni_operational_status',
+    'geni_sliver_urn',
+  ];
+  const counters = {
+    bytes_in: 5_000_000_000, // past 2^31: written as a double, read back whole
+    bytes_out: 1234,
+    packets_in: 4_000_000,
+    packets_out: 900,
+    cpu_seconds: 12.5,
+    memory_bytes: 64 * 1024 ** 2,
+  };
+
+  it('shows each sliver’s last reported traffic and usage in Status, as sfa_ts_ keys', async () => {
+    advance(10);
+    await report(MANAGED, [
+      { sliver_urn: sliverOn.get(MANAGED)!, state: 'running', ...counters },
+      // A line about a sliver not on this node counts nowhere.
+      { sliver_urn: 'urn:publicid:IDN+ple+sliver+999999', state: 'running', bytes_in: 7 },
+    ]);
+    const st = await statusOn(MANAGED);
+    expect(st).toMatchObject({
+      geni_operational_status: 'geni_ready',
+      sfa_ts_bytes_in: 5_000_000_000,
+      sfa_ts_bytes_out: 1234,
+      sfa_ts_packets_in: 4_000_000,
+      sfa_ts_packets_out: 900,
+      sfa_ts_cpu_seconds: 12.5,
+      sfa_ts_memory_bytes: 64 * 1024 ** 2,
+      sfa_ts_reported: now.toISOString().replace('.000', ''),
+    });
+  });
+
+  it('shows them in AM API v2 SliverStatus too', async () => {
+    const r = await amV2('SliverStatus', SLICE, sliceCred, {});
+    expect(geniCode(r), String(r['output'])).toBe(0);
+    const resources = (r['value'] as XmlRpcStruct)['geni_resources'] as XmlRpcStruct[];
+    const line = resources.find((v) => v['geni_urn'] === sliverOn.get(MANAGED));
+    expect(line).toMatchObject({ sfa_ts_bytes_in: 5_000_000_000, sfa_ts_packets_out: 900 });
+    const other = resources.find((v) => v['geni_urn'] === sliverOn.get(UNMANAGED));
+    expect(Object.keys(other!).sort()).toEqual(['geni_error', 'geni_status', 'geni_urn']);
+  });
+
+  it('adds nothing for a sliver on an unmanaged node', async () => {
+    expect(Object.keys(await statusOn(UNMANAGED)).sort()).toEqual(GENI_KEYS);
+  });
+
+  it('advertises a managed node’s totals on its sfa-ts:node_status, schema-valid; none for an unmanaged node', async () => {
+    advance(61); // past the ad cache's time to live
+    const xml = await ad();
+    await expect(validateRspec(xml, 'ad')).resolves.toBeUndefined();
+    const n = await adNode(MANAGED);
+    expect(n).toMatch(
+      /<sfa-ts:node_status [^>]*bytes_in="5000000000" bytes_out="1234" packets_in="4000000" packets_out="900"\/>/,
+    );
+    expect(await adNode(UNMANAGED)).not.toMatch(/bytes_|packets_/);
+  });
+
+  it('shows only the counters of the last report: a report without any leaves no sfa_ts_ key', async () => {
+    advance(10);
+    await report(MANAGED, [
+      { sliver_urn: sliverOn.get(MANAGED)!, state: 'running', packets_in: 5 },
+    ]);
+    const st = await statusOn(MANAGED);
+    expect(Object.keys(st).sort()).toEqual(
+      [...GENI_KEYS, 'sfa_ts_packets_in', 'sfa_ts_reported'].sort(),
+    );
+    advance(10);
+    await report(MANAGED, [{ sliver_urn: sliverOn.get(MANAGED)!, state: 'running' }]);
+    expect(Object.keys(await statusOn(MANAGED)).sort()).toEqual(GENI_KEYS);
   });
 });
 

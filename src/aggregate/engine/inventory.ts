@@ -26,6 +26,7 @@ import {
   BOOT_STATES,
   type AggregateStore,
   type NodeRow,
+  type NodeTrafficRow,
   type SiteRow,
 } from '../../store/aggregate-store.js';
 import type { EngineContext } from './context.js';
@@ -439,6 +440,11 @@ export interface NodeAdvert {
    * report intervals.
    */
   reported?: { since: Date; last: Date; slivers: number; silent: boolean };
+  /**
+   * A managed node's traffic: the sums of its live slivers' last reported bytes and packets,
+   * only those some sliver reported; absent when none did (and for an unmanaged node).
+   */
+  traffic?: NodeTraffic;
   exclusive: boolean;
   hardwareType: string;
   /** Live slivers on it (the aggregate's count; the ad shows a managed node's own count). */
@@ -454,6 +460,26 @@ export interface NodeAdvert {
   reliability: number | null;
   tags: Attribute[];
   nodegroups: string[];
+}
+
+/** See NodeAdvert's `traffic`. */
+export interface NodeTraffic {
+  bytesIn?: number;
+  bytesOut?: number;
+  packetsIn?: number;
+  packetsOut?: number;
+}
+
+/** The counters that were reported, or undefined when none was. */
+function nodeTraffic(row: NodeTrafficRow | undefined): NodeTraffic | undefined {
+  if (!row) return undefined;
+  const t: NodeTraffic = {
+    ...(row.bytesIn !== null ? { bytesIn: row.bytesIn } : {}),
+    ...(row.bytesOut !== null ? { bytesOut: row.bytesOut } : {}),
+    ...(row.packetsIn !== null ? { packetsIn: row.packetsIn } : {}),
+    ...(row.packetsOut !== null ? { packetsOut: row.packetsOut } : {}),
+  };
+  return Object.keys(t).length > 0 ? t : undefined;
 }
 
 export function reliability(checksUp: number, checksDown: number): number | null {
@@ -508,6 +534,7 @@ export function listNodes(
     const { sites, nodes, tags, groups } = staticInventory(store);
     const load = store.sliverLoad(at);
     const managed = store.managedNodes(reliabilityWindowStart(at));
+    const traffic = store.nodeTraffic(at);
     const busy = new Set(
       store
         .liveLeases(at)
@@ -530,6 +557,7 @@ export function listNodes(
       const used = load.get(node.id) ?? { slivers: 0, cpu: 0 };
       const m = managed.get(node.id);
       const silent = m !== undefined && isSilent(m, at);
+      const t = m ? nodeTraffic(traffic.get(node.id)) : undefined;
       const available =
         node.bootState === 'boot' &&
         !silent &&
@@ -554,6 +582,7 @@ export function listNodes(
         ...(m
           ? { reported: { since: m.since, last: m.lastReport, slivers: m.lastSlivers, silent } }
           : {}),
+        ...(t ? { traffic: t } : {}),
         reliability: m ? reportReliability(m, at) : reliability(node.checksUp, node.checksDown),
         tags: tags.get(node.id) ?? [],
         nodegroups: groups.get(node.id) ?? [],

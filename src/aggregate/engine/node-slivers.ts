@@ -70,6 +70,8 @@ export interface SliverReportInput {
   memoryBytes?: number;
   bytesIn?: number;
   bytesOut?: number;
+  packetsIn?: number;
+  packetsOut?: number;
 }
 
 export interface NodeReportInput {
@@ -128,6 +130,8 @@ export function recordNodeReport(
           memoryBytes: s.memoryBytes ?? null,
           bytesIn: s.bytesIn ?? null,
           bytesOut: s.bytesOut ?? null,
+          packetsIn: s.packetsIn ?? null,
+          packetsOut: s.packetsOut ?? null,
         },
       ];
     });

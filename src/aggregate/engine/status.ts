@@ -5,7 +5,7 @@ import type { EngineContext } from './context.js';
 import { selectSlivers } from './select-slivers.js';
 import { floorSeconds, requireDate } from './time.js';
 import type { SliceDescription, SliceStatus } from './types.js';
-import { sliceInfo, sliverInfo, sliverStatus } from './views.js';
+import { sliceInfo, sliverInfo, sliverStatus, sliverUsage } from './views.js';
 
 /**
  * Everything a manifest needs about the selected slivers: node, login name, resolved
@@ -26,7 +26,8 @@ export function describe(ctx: EngineContext, urns: readonly string[], now: Date)
 }
 
 /**
- * The allocation and operational state and expiry of the selected slivers.
+ * The allocation and operational state and expiry of the selected slivers, and the counters
+ * each one's node last reported (managed nodes only).
  * @throws SearchFailed / BadArgs as selectSlivers.
  */
 export function status(ctx: EngineContext, urns: readonly string[], now: Date): SliceStatus {
@@ -35,7 +36,10 @@ export function status(ctx: EngineContext, urns: readonly string[], now: Date): 
     const { slice, slivers } = selectSlivers(ctx, urns, at);
     return {
       slice: sliceInfo(ctx.store, slice),
-      slivers: slivers.map((s) => sliverStatus(ctx, s)),
+      slivers: slivers.map((s) => {
+        const usage = sliverUsage(ctx.store, s.id);
+        return { ...sliverStatus(ctx, s), ...(usage ? { usage } : {}) };
+      }),
     };
   })();
 }

@@ -155,6 +155,23 @@ export interface SliverStatus {
   expires: Date;
   /** Why this sliver was not changed (best-effort Renew); absent when all went well. */
   error?: string;
+  /** Status only: the counters its (managed) node last reported, when it reported any. */
+  usage?: SliverUsage;
+}
+
+/**
+ * A sliver's traffic and resource use, as its node last reported them (ReportNodeStatus). Only
+ * the counters the node sent are present.
+ */
+export interface SliverUsage {
+  bytesIn?: number;
+  bytesOut?: number;
+  packetsIn?: number;
+  packetsOut?: number;
+  cpuSeconds?: number;
+  memoryBytes?: number;
+  /** When the node reported them. */
+  reported: Date;
 }
 
 export interface SliceStatus {

@@ -20,6 +20,7 @@ import type {
   SliceInfo,
   SliverInfo,
   SliverStatus,
+  SliverUsage,
 } from './types.js';
 import { sliverUrn } from './urns.js';
 
@@ -129,4 +130,28 @@ export function sliverStatus(
     expires: override.expires ?? sliver.expires,
     ...(error === undefined ? {} : { error }),
   };
+}
+
+const USAGE_COUNTERS = [
+  'bytesIn',
+  'bytesOut',
+  'packetsIn',
+  'packetsOut',
+  'cpuSeconds',
+  'memoryBytes',
+] as const;
+
+/**
+ * The counters the sliver's node last reported (ReportNodeStatus), or undefined when it
+ * reported none: always so on a node that never reports (unmanaged).
+ */
+export function sliverUsage(store: AggregateStore, sliverId: number): SliverUsage | undefined {
+  const realized = store.realizedSliver(sliverId);
+  if (!realized) return undefined;
+  const counters = USAGE_COUNTERS.flatMap((k) => {
+    const v = realized[k];
+    return v === null ? [] : [[k, v] as const];
+  });
+  if (counters.length === 0) return undefined;
+  return { ...Object.fromEntries(counters), reported: realized.reported };
 }

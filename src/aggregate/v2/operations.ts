@@ -14,6 +14,7 @@ import { authorizeAm } from '../authorize-am.js';
 import { authorizeSlice, manifestOf, readSliceUrn } from '../v3/common.js';
 import { allocate } from '../v3/slice-ops.js';
 import type { SliverStatus } from '../engine/types.js';
+import { usageStruct } from '../mapping.js';
 
 /** ListResources(creds, options): the ad, or with `geni_slice_urn` the slice's manifest. */
 export function listResourcesV2(
@@ -104,6 +105,7 @@ export function sliverStatus(
     geni_urn: v.urn,
     geni_status: V2_STATUS[v.operationalState] ?? 'unknown',
     geni_error: v.error ?? '',
+    ...(v.usage ? usageStruct(v.usage) : {}),
   }));
   const states = resources.map((r) => r.geni_status);
   const overall = states.includes('failed')
