@@ -20,6 +20,7 @@ interface Flags {
   prefix?: string;
   uidBase?: string;
   login: boolean;
+  network: boolean;
   loginPort: string;
   loginAddress: string;
 }
@@ -35,6 +36,7 @@ async function nodemanager(o: Flags): Promise<void> {
     ...(o.imagesDir === undefined ? {} : { imagesDir: o.imagesDir }),
     ...(o.prefix === undefined ? {} : { nodePrefix: o.prefix }),
     ...(uidBase === undefined ? {} : { uidBase }),
+    ...(o.network ? {} : { network: false as const }),
     log,
   });
   const missing = missingNodeRequirements();
@@ -113,6 +115,10 @@ export function registerNodemanagerCommand(program: Command): void {
       '22',
     )
     .option('--login-address <address>', 'address the ssh logins listen on', '0.0.0.0')
+    .option(
+      '--no-network',
+      "give slivers no network but loopback (no bridge, NAT, port forwarding or rates; node.json's network says the range and NAT)",
+    )
     .option('--no-login', 'serve no ssh logins (slices reach their slivers some other way)')
     .action(action(nodemanager));
 }

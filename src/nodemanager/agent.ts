@@ -44,6 +44,7 @@ import {
   type InitscriptRecord,
 } from './initscript.js';
 import { inParallel } from './in-parallel.js';
+import { NodeNetwork, rateOf, type SliverNet } from './network.js';
 import type { LoginTarget } from './login.js';
 import { DEFAULT_ID_RANGE, pickCores } from './runtime/bundle.js';
 import { resolveImage } from './runtime/base-image.js';
@@ -95,6 +96,8 @@ export interface AgentOptions {
   initscriptTimeoutMs?: number;
   /** The cores slivers may reserve (default: the machine's online cores). */
   onlineCores?: readonly number[];
+  /** The slivers' networks (default: made from node.json's `network`); false: none (lo only). */
+  network?: NodeNetwork | false;
   log?: (line: string) => void;
 }
 
@@ -114,6 +117,11 @@ export interface PassResult {
     cpuSeconds?: number;
     /** Its memory use now (memory.usage_in_bytes). */
     memoryBytes?: number;
+    /** Its traffic so far (the node's end of its veth). */
+    bytesIn?: number;
+    bytesOut?: number;
+    packetsIn?: number;
+    packetsOut?: number;
     /** Its init's pid, while the pass reads its counters. */
     pid?: number | undefined;
   }[];
@@ -172,6 +180,11 @@ function errorText(e: unknown): string {
 export class NodeAgent {
   readonly node: NodeDir;
   readonly runtime: ContainerRuntime;
+  readonly network: NodeNetwork | undefined;
+  /** Whether this process has set the node's bridge up. */
+  private networkReady = false;
+  /** Whether this process has removed the namespaces left by slivers that are gone. */
+  private networkSwept = false;
   readonly nodePrefix: string;
   readonly imagesDir: string;
   readonly uidBase: number;
@@ -211,6 +224,10 @@ export class NodeAgent {
     this.initscriptTimeoutMs = options.initscriptTimeoutMs;
     this.onlineCores = options.onlineCores;
     this.trust = new TrustStore([this.node.root]);
+    this.network =
+      options.network === false
+        ? undefined
+        : (options.network ?? new NodeNetwork(this.nodePrefix, this.node.config.network));
     this.stateDir = join(dir, 'state');
     this.sliversDir = join(dir, 'slivers');
     this.runtime =
@@ -423,12 +440,27 @@ export class NodeAgent {
             imageOk.set(vref, (e as Error).message);
           }
         }
+        if (this.network !== undefined) {
+          try {
+            rateOf(s.attributes);
+          } catch (e) {
+            return (e as Error).message;
+          }
+        }
         return imageOk.get(vref);
       },
     });
 
     const failures = new Map<string, string>();
     const wanted = new Map(p.slivers.map((k) => [k.name, k.sliver]));
+    if (this.network !== undefined && !this.networkReady) {
+      try {
+        await this.network.ensureNode();
+        this.networkReady = true;
+      } catch (e) {
+        errors.push(`network: ${(e as Error).message}`);
+      }
+    }
     const applyOne = async (a: Action) => {
       try {
         await this.apply(a, uids, wanted);
@@ -447,6 +479,9 @@ export class NodeAgent {
       await inParallel(some, PARALLEL_ACTIONS, applyOne);
     }
     this.writeUids(uids);
+    if (this.network !== undefined && this.networkReady) {
+      await this.syncNetwork(p, uids, failures, errors);
+    }
 
     // Listing 500 containers costs runc ~150 ms: read again only when this pass changed some.
     const after = new Map(
@@ -508,7 +543,12 @@ export class NodeAgent {
     const states = JSON.stringify(slivers.map((x) => [x.sliverUrn, x.state, x.error ?? '']));
     if (source === 'aggregate' && this.reportDue(p.actions.length > 0, states)) {
       // Counters are read for reports only (two cgroup files per running sliver).
-      for (const x of slivers) if (x.pid !== undefined) Object.assign(x, readCounters(x.pid));
+      for (const x of slivers) {
+        if (x.pid !== undefined) Object.assign(x, readCounters(x.pid));
+        const index = uids[x.name]?.index;
+        const traffic = index === undefined ? undefined : this.network?.counters(index);
+        if (traffic !== undefined) Object.assign(x, traffic);
+      }
       try {
         await this.report(slivers);
         reported = true;
@@ -529,6 +569,52 @@ export class NodeAgent {
     };
     this.log(passLine(this.node.config.hostname, result));
     return result;
+  }
+
+  /**
+   * The node's table and rates for the slivers kept (granted ports forwarded, `net_max_rate`
+   * applied); namespaces of slivers that are gone (a pass killed midway) removed.
+   */
+  private async syncNetwork(
+    p: Plan,
+    uids: UidMap,
+    failures: Map<string, string>,
+    errors: string[],
+  ): Promise<void> {
+    const network = this.network!;
+    const nets: SliverNet[] = [];
+    for (const k of p.slivers) {
+      const index = uids[k.name]?.index;
+      if (index === undefined || failures.has(k.name)) continue;
+      const rate = rateOf(k.sliver.attributes);
+      nets.push({
+        name: k.name,
+        index,
+        ports: k.sliver.ports,
+        ...(rate === undefined ? {} : { rateKbit: rate }),
+      });
+    }
+    try {
+      const problems = await network.apply(nets);
+      for (const [name, why] of problems) {
+        failures.set(name, `network: ${why}`);
+        errors.push(`network ${name}: ${why}`);
+      }
+      if (p.actions.length > 0 || !this.networkSwept) {
+        for (const { veth, name } of await network.sliverVeths()) {
+          const index = uids[name]?.index;
+          if (
+            index === undefined ||
+            (network.hostVeth(index) !== veth && network.ifb(index) !== veth)
+          ) {
+            await network.deleteVeth(veth);
+          }
+        }
+        this.networkSwept = true;
+      }
+    } catch (e) {
+      errors.push(`network: ${(e as Error).message}`);
+    }
   }
 
   /**
@@ -581,6 +667,7 @@ export class NodeAgent {
     switch (a.kind) {
       case 'delete': {
         await this.runtime.delete(a.name);
+        await this.network?.removeSliver(a.name, uids[a.name]?.index);
         rmSync(this.sliverDir(a.name), { recursive: true, force: true });
         delete uids[a.name];
         return;
@@ -588,6 +675,12 @@ export class NodeAgent {
       case 'stop':
         return this.runtime.stop(a.name);
       case 'start': {
+        // Made by a pass that was stopped before its start: given its network again.
+        const index = uids[a.name]?.index;
+        const c = await this.runtime.state(a.name);
+        if (this.network !== undefined && index !== undefined && c?.pid !== undefined) {
+          await this.network.attachSliver(a.name, index, c.pid);
+        }
         await this.runtime.start(a.name);
         const s = wanted.get(a.name);
         if (s !== undefined) await this.firstStart(a.name, s, uids);
@@ -615,7 +708,10 @@ export class NodeAgent {
         // Saved before the container exists: a node manager killed from here on finds the
         // sliver's uid range and cores recorded, so no later sliver is given them.
         this.writeUids(uids);
-        await this.runtime.create(
+        if (this.network !== undefined && !this.networkReady) {
+          throw new Error('the node network is not set up (see the pass errors)');
+        }
+        const created = await this.runtime.create(
           a.name,
           sliverContainerSpec(s, {
             rootfs: resolveImage(this.imagesDir, s.vref),
@@ -624,6 +720,9 @@ export class NodeAgent {
             ...(entry.cpus === undefined ? {} : { cpus: entry.cpus }),
           }),
         );
+        if (this.network !== undefined) {
+          await this.network.attachSliver(a.name, entry.index, created.pid!);
+        }
         if (a.kind === 'recreate' || a.start) {
           await this.runtime.start(a.name);
           await this.firstStart(a.name, s, uids);
@@ -645,9 +744,16 @@ export class NodeAgent {
           sliver_urn: s.sliverUrn,
           state: s.state,
           ...(s.error === undefined ? {} : { error: s.error }),
-          // bytes_in / bytes_out: not yet (a sliver has no network interface but lo).
           ...(s.cpuSeconds === undefined ? {} : { cpu_seconds: s.cpuSeconds }),
           ...(s.memoryBytes === undefined ? {} : { memory_bytes: s.memoryBytes }),
+          ...(s.bytesIn === undefined
+            ? {}
+            : {
+                bytes_in: s.bytesIn,
+                bytes_out: s.bytesOut ?? 0,
+                packets_in: s.packetsIn ?? 0,
+                packets_out: s.packetsOut ?? 0,
+              }),
         })),
       },
     ])) as XmlRpcStruct;
@@ -696,6 +802,8 @@ export class NodeAgent {
   /** Remove every container, cgroup and folder of this node, and its state (not its identity). */
   async cleanup(): Promise<void> {
     await this.runtime.cleanup();
+    await this.network?.cleanup();
+    this.networkReady = false;
     for (const d of ['slivers', 'state', 'bundles', 'runc']) {
       rmSync(join(this.node.dir, d), { recursive: true, force: true });
     }

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Gid } from '../credentials/gid.js';
 import { loadPrivateKey } from '../credentials/keys.js';
+import { parseSubnet, type NetworkConfig } from './network.js';
 
 /** `node.json`. */
 export interface NodeJson {
@@ -16,6 +17,8 @@ export interface NodeJson {
   urn: string;
   /** The aggregate's node API (`https://HOST:12346/node`). */
   aggregate: string;
+  /** The slivers' network (network.ts); defaults when absent. */
+  network?: NetworkConfig;
 }
 
 export interface NodeDir {
@@ -86,6 +89,27 @@ export function readNodeDir(dir: string): NodeDir {
     );
   } catch {
     throw new NodeConfigError(`${jsonPath}: "aggregate" is not a URL: ${config.aggregate}`);
+  }
+  const net = o['network'];
+  if (net !== undefined) {
+    const n = (typeof net === 'object' && net !== null ? net : null) as Record<
+      string,
+      unknown
+    > | null;
+    if (n === null) throw new NodeConfigError(`${jsonPath}: "network" must be an object`);
+    if (n['subnet'] !== undefined) {
+      if (typeof n['subnet'] !== 'string')
+        throw new NodeConfigError(
+          `${jsonPath}: "network.subnet" must be a string like 10.77.0.0/16`,
+        );
+      try {
+        parseSubnet(n['subnet']);
+      } catch (e) {
+        throw new NodeConfigError(`${jsonPath}: ${(e as Error).message}`);
+      }
+    }
+    if (n['nat'] !== undefined && typeof n['nat'] !== 'boolean')
+      throw new NodeConfigError(`${jsonPath}: "network.nat" must be true or false`);
   }
   const keyPem = read(dir, 'node.pkey');
   try {

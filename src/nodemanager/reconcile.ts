@@ -34,6 +34,15 @@ export interface SliverEntry {
   desiredState: 'started' | 'stopped';
   /** RFC 3339. */
   expires: string;
+  /** The ports the aggregate granted the slice on this node (forwarded to the sliver). */
+  ports: PortGrant[];
+}
+
+/** A granted port range (`from`–`to`, inclusive) of one protocol. */
+export interface PortGrant {
+  proto: 'tcp' | 'udp';
+  from: number;
+  to: number;
 }
 
 export interface LeaseEntry {
@@ -118,6 +127,15 @@ export function parseAnswer(v: XmlRpcValue): SliversAnswer {
       cpuShare: typeof share === 'number' ? share : Number(share ?? 1),
       desiredState: item['desired_state'] === 'stopped' ? 'stopped' : 'started',
       expires: str(item, 'expires', at),
+      ports: list(item, 'ports', at).flatMap((p): PortGrant[] => {
+        if (!isStruct(p)) return [];
+        const { proto, from, to } = p;
+        const port = (n: unknown): n is number =>
+          Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 65535;
+        return (proto === 'tcp' || proto === 'udp') && port(from) && port(to) && from <= to
+          ? [{ proto, from, to }]
+          : [];
+      }),
     };
   });
   const leases = list(v, 'leases', 'answer').flatMap((item): LeaseEntry[] =>

@@ -296,6 +296,7 @@ describe('sfa nodemanager passes with real containers', () => {
       '--login-port',
       '--login-address',
       '--no-login',
+      '--no-network',
     ])
       expect(r.stdout).toContain(o);
   });

@@ -27,6 +27,7 @@ function sliver(login: string, extra: Partial<SliverEntry> = {}): SliverEntry {
     cpuShare: 1,
     desiredState: 'started',
     expires: LATER,
+    ports: [],
     ...extra,
   };
 }

@@ -18,10 +18,10 @@ import {
   nodePrefixOf,
 } from '../../src/nodemanager/agent.js';
 import { missingNodeRequirements } from '../../src/nodemanager/runtime/runc.js';
-import { aliceSession, geniCode, type AliceSession } from '../support/authority.js';
+import { aliceSession, type AliceSession } from '../support/authority.js';
 import { ROOT } from '../support/paths.js';
 import { tempRoot } from '../support/tmp.js';
-import { sfaAsync, writeNodeDir, searchableAbove } from './support.js';
+import { sfaAsync, writeNodeDir, searchableAbove, startSliver } from './support.js';
 
 const root = tempRoot('nodemanager-robustness');
 const missing = missingNodeRequirements();
@@ -112,25 +112,6 @@ async function runcIdle(nodeDir: string, ms = 20_000): Promise<void> {
   }
 }
 
-/** Allocate, provision and start slice `name` on `host` through the AM API. */
-async function startSliver(name: string, host: string): Promise<void> {
-  const urn = `urn:publicid:IDN+ple:inria+slice+${name}`;
-  const cred = await s!.sliceCred(name);
-  const users = [{ urn: 'urn:publicid:IDN+ple:inria+user+alice', keys: [s!.alice.sshKey] }];
-  const rspec =
-    '<?xml version="1.0"?><rspec type="request" xmlns="http://www.geni.net/resources/rspec/3">' +
-    `<node client_id="n1" component_id="urn:publicid:IDN+ple:inria+node+${host}" component_manager_id="urn:publicid:IDN+ple+authority+cm" exclusive="false"><sliver_type name="plab-vserver"/></node></rspec>`;
-  const a = await s!.am('Allocate', urn, cred, rspec, { geni_users: users });
-  expect(geniCode(a), String(a['output'])).toBe(0);
-  const p = await s!.am('Provision', [urn], cred, {
-    geni_rspec_version: { type: 'GENI', version: '3' },
-    geni_users: users,
-  });
-  expect(geniCode(p), String(p['output'])).toBe(0);
-  const st = await s!.am('PerformOperationalAction', [urn], cred, 'geni_start', {});
-  expect(geniCode(st), String(st['output'])).toBe(0);
-}
-
 /** Nothing of `prefix` on the machine or in NODEDIR but what `live` slivers use. */
 function expectOnly(nodeDir: string, prefix: string, live: string[]): void {
   const ids = live.map((n) => `${prefix}-${n}`).sort();
@@ -201,7 +182,7 @@ describe('default uid bases', () => {
 describe('node manager robustness with real containers', () => {
   it('SIGKILL while creating containers, then a pass: each sliver runs once, nothing leaked; a third pass does nothing', async () => {
     requireNode();
-    for (const name of SLICES) await startSliver(name, HOST1);
+    for (const name of SLICES) await startSliver(s!, name, HOST1);
     const child = spawn(
       process.execPath,
       [
@@ -265,7 +246,7 @@ describe('node manager robustness with real containers', () => {
 
   it('two node managers side by side: disjoint default uid ranges; `--cleanup` of one leaves the other running', async () => {
     requireNode();
-    await startSliver(OTHER_SLICE, HOST2);
+    await startSliver(s!, OTHER_SLICE, HOST2);
     const agent2 = new NodeAgent({ nodeDir: nodeDir2, nodePrefix: prefix2 });
     const r2 = await agent2.pass();
     expect(r2.errors).toEqual([]);

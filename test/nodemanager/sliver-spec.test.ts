@@ -30,6 +30,7 @@ function sliver(login: string, a: Record<string, string> = {}): SliverEntry {
     cpuShare: 2,
     desiredState: 'started',
     expires: '2026-12-25T12:00:00Z',
+    ports: [],
   };
 }
 

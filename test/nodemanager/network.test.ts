@@ -1,0 +1,284 @@
+/**
+ * Sliver networks (issue 11), as root with real runc, ip, tc and nftables: two slices on one
+ * simulated node. alpha has the ports tcp:18080 and udp:18081 granted and net_max_rate 8000
+ * (8 Mbit/s); beta has the node's tag. Traffic only goes to loopback and to the node's private
+ * range, which the node manager under test creates on this machine. Containers, links, tables
+ * and folders are removed in afterAll (agent.cleanup), and the test checks that they are.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer, connect, type Server } from 'node:net';
+import { get } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { NodeAgent } from '../../src/nodemanager/agent.js';
+import type { NodeNetwork } from '../../src/nodemanager/network.js';
+import { nodeTag } from '../../src/nodemanager/network.js';
+import { missingNodeRequirements } from '../../src/nodemanager/runtime/runc.js';
+import { aliceSession, geniCode, type AliceSession } from '../support/authority.js';
+import { tempRoot } from '../support/tmp.js';
+import { searchableAbove, writeNodeDir, startSliver } from './support.js';
+
+const root = tempRoot('nodemanager-network');
+const missing =
+  missingNodeRequirements() ??
+  (['/usr/sbin/nft', '/usr/sbin/tc', '/usr/bin/nsenter'].every((f) => existsSync(f))
+    ? undefined
+    : 'nft, tc or nsenter is missing: apt-get install -y nftables iproute2 util-linux');
+const HOST = 'node1.inria.fr';
+const A = 'inria_alpha';
+const B = 'inria_beta';
+const prefix = `sfa-n${process.pid}`;
+const RATE_KBIT = 8000;
+
+let s: AliceSession | undefined;
+let nodeDir: string;
+let agent: NodeAgent | undefined;
+let net: NodeNetwork;
+let restoreModes = (): void => {};
+const servers: Server[] = [];
+
+function requireNode(): void {
+  if (missing !== undefined) throw new Error(missing);
+}
+
+function sliceUrn(name: string): string {
+  return `urn:publicid:IDN+ple:inria+slice+${name}`;
+}
+
+/** A shell command in a sliver; its output. */
+async function inSliver(name: string, command: string, timeoutMs = 20_000): Promise<string> {
+  const r = await agent!.runtime.exec(name, ['/bin/sh', '-c', command], { timeoutMs });
+  return `${r.stdout}${r.stderr}`.trim() + (r.code === 0 ? '' : ` [exit ${r.code}]`);
+}
+
+/** The sliver's address, as the node manager gave it. */
+async function addressOf(name: string): Promise<string> {
+  const out = await inSliver(name, 'ip -4 -o addr show dev eth0');
+  return /inet (\d+\.\d+\.\d+\.\d+)\//.exec(out)![1]!;
+}
+
+function httpGet(host: string, port: number, timeoutMs = 3000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = get({ host, port, path: '/', timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve(body));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+/** How a TCP connect ends: connected, refused, or no answer within `ms`. */
+function tryConnect(host: string, port: number, ms = 1500): Promise<string> {
+  return new Promise((resolve) => {
+    const c = connect({ host, port });
+    const done = (what: string) => {
+      c.destroy();
+      resolve(what);
+    };
+    c.setTimeout(ms, () => done('no answer'));
+    c.on('connect', () => done('connected'));
+    c.on('error', (e: NodeJS.ErrnoException) =>
+      done(e.code === 'ECONNREFUSED' ? 'refused' : (e.code ?? 'error')),
+    );
+  });
+}
+
+function nftTable(): string {
+  try {
+    return execFileSync('nft', ['list', 'table', 'ip', prefix], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+  } catch {
+    return '';
+  }
+}
+
+function linksOfNode(): string[] {
+  const tag = nodeTag(prefix);
+  const links = JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as {
+    ifname: string;
+  }[];
+  return links.map((l) => l.ifname).filter((n) => n.includes(tag));
+}
+
+beforeAll(async () => {
+  requireNode();
+  restoreModes = searchableAbove(root.path);
+  s = await aliceSession({ slices: ['alpha', 'beta'] });
+  nodeDir = join(root.path, 'node1');
+  await writeNodeDir(s, HOST, nodeDir);
+  agent = new NodeAgent({ nodeDir, nodePrefix: prefix, uidBase: 700_000 });
+  net = agent.network!;
+}, 60_000);
+
+afterAll(async () => {
+  try {
+    for (const srv of servers) srv.close();
+    await agent?.cleanup();
+    // Nothing of the node left on the machine.
+    if (missing === undefined) {
+      expect(linksOfNode()).toEqual([]);
+      expect(nftTable()).toBe('');
+    }
+  } finally {
+    restoreModes();
+    await s?.close();
+  }
+}, 60_000);
+
+describe('sliver networks (ip, tc, nftables) with real containers', () => {
+  it('has root, runc, busybox-static, nft, tc and nsenter (else: what to install)', () => {
+    expect(missing).toBeUndefined();
+  });
+
+  it('each sliver gets its own address on the node bridge; the node table forwards the granted ports', async () => {
+    requireNode();
+    await startSliver(s!, 'alpha', HOST, [
+      ['ports', 'tcp:18080'],
+      ['ports', 'udp:18081'],
+      ['net_max_rate', String(RATE_KBIT)],
+    ]);
+    await startSliver(s!, 'beta', HOST);
+    const r = await agent!.pass();
+    expect(r.errors).toEqual([]);
+    expect(r.slivers.map((x) => `${x.name} ${x.state}`).sort()).toEqual([
+      `${A} running`,
+      `${B} running`,
+    ]);
+    const a = await addressOf(A);
+    const b = await addressOf(B);
+    expect(a).not.toBe(b);
+    for (const ip of [a, b])
+      expect(ip.startsWith(net.subnet.split('.').slice(0, 2).join('.'))).toBe(true);
+    const table = nftTable();
+    expect(table).toContain(`tcp dport 18080 dnat to ${a}`);
+    expect(table).toContain(`udp dport 18081 dnat to ${a}`);
+    expect(table).not.toContain(`dnat to ${b}`);
+  }, 90_000);
+
+  it('a server in alpha on its granted port answers on the node’s address (127.0.0.1)', async () => {
+    requireNode();
+    await inSliver(
+      A,
+      'mkdir -p /tmp/www && echo alpha > /tmp/www/index.html && httpd -p 18080 -h /tmp/www && httpd -p 18082 -h /tmp/www',
+    );
+    expect(await httpGet('127.0.0.1', 18080)).toBe('alpha\n');
+  }, 30_000);
+
+  it('alpha’s port that was not granted does not answer, on the node’s address nor on alpha’s own', async () => {
+    requireNode();
+    expect(await inSliver(A, 'netstat -ltn | grep -c ":18082 "')).toBe('1');
+    expect(await tryConnect('127.0.0.1', 18082)).toBe('refused');
+    expect(await tryConnect(await addressOf(A), 18082)).toBe('no answer');
+    // Even the granted one is reached through the node's address only.
+    expect(await tryConnect(await addressOf(A), 18080)).toBe('no answer');
+  }, 30_000);
+
+  it('alpha does not reach beta’s address; beta sees only its own interface', async () => {
+    requireNode();
+    await inSliver(
+      B,
+      'mkdir -p /tmp/www && echo beta > /tmp/www/index.html && httpd -p 18080 -h /tmp/www',
+    );
+    const b = await addressOf(B);
+    const fetch = (host: string) =>
+      `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | timeout 3 nc ${host} 18080 | tail -1`;
+    // beta's own server works for beta itself; alpha gets nothing from beta's address.
+    expect(await inSliver(B, fetch('127.0.0.1'))).toBe('beta');
+    expect(await inSliver(A, fetch(b))).not.toContain('beta');
+    expect(
+      await inSliver(B, 'ls /sys/class/net 2>/dev/null || ip -o link | cut -d: -f2'),
+    ).not.toContain('sfv');
+  }, 30_000);
+
+  it('alpha’s sending is held to its net_max_rate (within 10 %), and its counters match what was sent', async () => {
+    requireNode();
+    const idx = JSON.parse(
+      execFileSync('cat', [join(nodeDir, 'state', 'uids.json')], { encoding: 'utf8' }),
+    ) as Record<string, { index: number }>;
+    const before = net.counters(idx[A]!.index)!;
+    // A receiver on the gateway address (made by the node manager on this machine).
+    let received = 0;
+    const marks: { t: number; bytes: number }[] = [];
+    const srv = createServer((sock) => {
+      sock.on('data', (d: Buffer) => {
+        received += d.length;
+        marks.push({ t: Date.now(), bytes: received });
+      });
+      sock.on('error', () => {});
+    });
+    servers.push(srv);
+    await new Promise<void>((r) => srv.listen(0, net.gateway, r));
+    const port = (srv.address() as { port: number }).port;
+    await inSliver(A, `timeout 5 nc ${net.gateway} ${port} < /dev/zero; true`, 30_000);
+    await new Promise((r) => setTimeout(r, 500));
+    // The rate from 1 s after the first byte to the last (the bucket's burst left out).
+    const t0 = marks[0]!.t + 1000;
+    const from = marks.find((m) => m.t >= t0)!;
+    const last = marks[marks.length - 1]!;
+    const kbit = ((last.bytes - from.bytes) * 8) / (last.t - from.t);
+    expect(kbit).toBeGreaterThan(RATE_KBIT * 0.9);
+    expect(kbit).toBeLessThan(RATE_KBIT * 1.1);
+    // The node counted what it let through: payload plus TCP/IP and Ethernet headers.
+    const after = net.counters(idx[A]!.index)!;
+    const counted = after.bytesOut - before.bytesOut;
+    expect(counted / received).toBeGreaterThanOrEqual(1);
+    expect(counted / received).toBeLessThan(1.06);
+    // And the aggregate has it from the next report (a new agent reports at its first pass).
+    const r = await new NodeAgent({ nodeDir, nodePrefix: prefix, uidBase: 700_000 }).pass();
+    expect(r.reported).toBe(true);
+    const store = s!.running.engine.store;
+    const rows = store.realizedSlivers(store.nodeByHostname(HOST)!.id);
+    expect(Math.max(...rows.map((x) => x.bytesOut ?? 0))).toBeGreaterThanOrEqual(after.bytesOut);
+    expect(Math.max(...rows.map((x) => x.packetsOut ?? 0))).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('a changed net_max_rate takes effect at the next pass, without restarting the sliver', async () => {
+    requireNode();
+    const pid = (await agent!.runtime.state(B))!.pid;
+    const idx = (
+      JSON.parse(
+        execFileSync('cat', [join(nodeDir, 'state', 'uids.json')], { encoding: 'utf8' }),
+      ) as Record<string, { index: number }>
+    )[B]!.index;
+    const qdisc = () =>
+      execFileSync('tc', ['qdisc', 'show', 'dev', net.hostVeth(idx)], { encoding: 'utf8' });
+    expect(qdisc()).toMatch(/tbf .*rate 10Mbit/);
+    s!.running.engine.setNodeTag(HOST, 'net_max_rate', '4000');
+    const r = await agent!.pass();
+    expect(r.errors).toEqual([]);
+    expect(qdisc()).toMatch(/tbf .*rate 4Mbit/);
+    expect(
+      execFileSync('tc', ['qdisc', 'show', 'dev', net.ifb(idx)], { encoding: 'utf8' }),
+    ).toMatch(/tbf .*rate 4Mbit/);
+    expect((await agent!.runtime.state(B))!.pid).toBe(pid);
+  }, 60_000);
+
+  it('a restarted node manager rewrites the table whole: no rule twice', async () => {
+    requireNode();
+    const again = new NodeAgent({ nodeDir, nodePrefix: prefix, uidBase: 700_000 });
+    const r = await again.pass();
+    expect(r.errors).toEqual([]);
+    const table = nftTable();
+    expect(table.match(/tcp dport 18080 dnat/g)).toHaveLength(2); // prerouting and output
+    expect(table.match(/udp dport 18081 dnat/g)).toHaveLength(2);
+    expect(await httpGet('127.0.0.1', 18080)).toBe('alpha\n');
+  }, 60_000);
+
+  it('deleting alpha releases its ports and its veth at the next pass', async () => {
+    requireNode();
+    const cred = await s!.sliceCred('alpha');
+    const d = await s!.am('Delete', [sliceUrn('alpha')], cred, {});
+    expect(geniCode(d), String(d['output'])).toBe(0);
+    const r = await agent!.pass();
+    expect(r.errors).toEqual([]);
+    expect(nftTable()).not.toContain('18080');
+    expect(await tryConnect('127.0.0.1', 18080)).toBe('refused');
+    // beta's veth and IFB, and the bridge: all that is left.
+    expect(linksOfNode().length).toBe(3);
+  }, 60_000);
+});
