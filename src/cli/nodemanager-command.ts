@@ -21,6 +21,7 @@ interface Flags {
   uidBase?: string;
   login: boolean;
   network: boolean;
+  vsysDir?: string;
   loginPort: string;
   loginAddress: string;
 }
@@ -37,6 +38,7 @@ async function nodemanager(o: Flags): Promise<void> {
     ...(o.prefix === undefined ? {} : { nodePrefix: o.prefix }),
     ...(uidBase === undefined ? {} : { uidBase }),
     ...(o.network ? {} : { network: false as const }),
+    ...(o.vsysDir === undefined ? {} : { vsysDir: o.vsysDir }),
     log,
   });
   const missing = missingNodeRequirements();
@@ -80,6 +82,7 @@ async function nodemanager(o: Flags): Promise<void> {
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   process.once('SIGINT', () => onSignal('SIGINT'));
   await agent.loop(stopped);
+  agent.vsys.stop();
   await login?.stop();
   // A long poll may still be open: nothing more to wait for.
   process.exit(process.exitCode ?? 0);
@@ -115,6 +118,10 @@ export function registerNodemanagerCommand(program: Command): void {
       '22',
     )
     .option('--login-address <address>', 'address the ssh logins listen on', '0.0.0.0')
+    .option(
+      '--vsys-dir <dir>',
+      "the operator's vsys scripts: a slice whose `vsys` tag names one calls it through /vsys/NAME.in and NAME.out (default /etc/sfa/vsys)",
+    )
     .option(
       '--no-network',
       "give slivers no network but loopback (no bridge, NAT, port forwarding or rates; node.json's network says the range and NAT)",

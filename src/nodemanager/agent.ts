@@ -16,7 +16,15 @@
  * NODEDIR and `slivers/` are made searchable by others (o+x): a sliver's mapped root mounts its
  * folders from there. Nothing secret is readable by others (node.pkey stays 0600).
  */
-import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { createHash } from 'node:crypto';
 import { freemem, loadavg, totalmem, uptime } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +53,7 @@ import {
 } from './initscript.js';
 import { inParallel } from './in-parallel.js';
 import { NodeNetwork, rateOf, type SliverNet } from './network.js';
+import { VsysService } from './vsys.js';
 import type { LoginTarget } from './login.js';
 import { DEFAULT_ID_RANGE, pickCores } from './runtime/bundle.js';
 import { resolveImage } from './runtime/base-image.js';
@@ -74,6 +83,8 @@ export function defaultUidBase(nodePrefix: string): number {
   const slot = createHash('sha256').update(nodePrefix).digest().readUInt32BE(0) % SLOT_COUNT;
   return (slot + 1) * SLOT_RANGES * DEFAULT_ID_RANGE;
 }
+/** The operator's folder of vsys scripts, unless --vsys-dir says another. */
+export const DEFAULT_VSYS_DIR = '/etc/sfa/vsys';
 /** The longest the agent uses an answer it was told is unchanged before asking for it whole. */
 const HELD_MS = 10 * 60_000;
 /** Containers made, started or stopped at once in a pass (runc's work is mostly waiting). */
@@ -96,6 +107,8 @@ export interface AgentOptions {
   initscriptTimeoutMs?: number;
   /** The cores slivers may reserve (default: the machine's online cores). */
   onlineCores?: readonly number[];
+  /** The operator's vsys scripts (default /etc/sfa/vsys). */
+  vsysDir?: string;
   /** The slivers' networks (default: made from node.json's `network`); false: none (lo only). */
   network?: NodeNetwork | false;
   log?: (line: string) => void;
@@ -181,6 +194,7 @@ export class NodeAgent {
   readonly node: NodeDir;
   readonly runtime: ContainerRuntime;
   readonly network: NodeNetwork | undefined;
+  readonly vsys: VsysService;
   /** Whether this process has set the node's bridge up. */
   private networkReady = false;
   /** Whether this process has removed the namespaces left by slivers that are gone. */
@@ -230,6 +244,7 @@ export class NodeAgent {
         : (options.network ?? new NodeNetwork(this.nodePrefix, this.node.config.network));
     this.stateDir = join(dir, 'state');
     this.sliversDir = join(dir, 'slivers');
+    this.vsys = new VsysService(options.vsysDir ?? DEFAULT_VSYS_DIR, this.sliversDir, this.log);
     this.runtime =
       options.runtime ??
       new RuncRuntime({
@@ -524,6 +539,7 @@ export class NodeAgent {
       })),
     ];
 
+    this.syncVsys(p, slivers, uids);
     this.clockOffsetMs = now.getTime() - Date.now();
     const running = new Set(slivers.filter((x) => x.state === 'running').map((x) => x.name));
     this.logins = new Map(
@@ -569,6 +585,27 @@ export class NodeAgent {
     };
     this.log(passLine(this.node.config.hostname, result));
     return result;
+  }
+
+  /** Serve the vsys scripts of the running slivers; a refused name is the sliver's error. */
+  private syncVsys(p: Plan, slivers: PassResult['slivers'], uids: UidMap): void {
+    const byName = new Map(p.slivers.map((k) => [k.name, k.sliver]));
+    const running = slivers.filter((x) => x.state === 'running' && uids[x.name] !== undefined);
+    const refusals = this.vsys.sync(
+      running.map((x) => ({
+        name: x.name,
+        dir: join(this.sliverDir(x.name), 'vsys'),
+        hostId: this.uidBase + DEFAULT_ID_RANGE * uids[x.name]!.index,
+        values: (byName.get(x.name)?.attributes ?? [])
+          .filter((a) => a.name === 'vsys')
+          .map((a) => a.value),
+      })),
+    );
+    for (const x of slivers) {
+      const refused = refusals.get(x.name);
+      if (refused !== undefined)
+        x.error = x.error === undefined ? refused : `${x.error}; ${refused}`;
+    }
   }
 
   /**
@@ -711,15 +748,20 @@ export class NodeAgent {
         if (this.network !== undefined && !this.networkReady) {
           throw new Error('the node network is not set up (see the pass errors)');
         }
-        const created = await this.runtime.create(
-          a.name,
-          sliverContainerSpec(s, {
-            rootfs: resolveImage(this.imagesDir, s.vref),
+        const rootfs = resolveImage(this.imagesDir, s.vref);
+        // The sliver's vsys folder: the node root's; bound at /vsys when the image has it.
+        const vsysDir = join(dir, 'vsys');
+        const hasVsys = existsSync(join(rootfs, 'vsys'));
+        if (hasVsys) mkdirSync(vsysDir, { recursive: true, mode: 0o755 });
+        const created = await this.runtime.create(a.name, {
+          ...sliverContainerSpec(s, {
+            rootfs,
             writable: { home: join(dir, 'home'), var: join(dir, 'var'), tmp: join(dir, 'tmp') },
             hostId: this.uidBase + DEFAULT_ID_RANGE * entry.index,
             ...(entry.cpus === undefined ? {} : { cpus: entry.cpus }),
           }),
-        );
+          ...(hasVsys ? { vsys: vsysDir } : {}),
+        });
         if (this.network !== undefined) {
           await this.network.attachSliver(a.name, entry.index, created.pid!);
         }
@@ -801,6 +843,7 @@ export class NodeAgent {
 
   /** Remove every container, cgroup and folder of this node, and its state (not its identity). */
   async cleanup(): Promise<void> {
+    this.vsys.stop();
     await this.runtime.cleanup();
     await this.network?.cleanup();
     this.networkReady = false;

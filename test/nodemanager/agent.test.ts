@@ -297,6 +297,7 @@ describe('sfa nodemanager passes with real containers', () => {
       '--login-address',
       '--no-login',
       '--no-network',
+      '--vsys-dir',
     ])
       expect(r.stdout).toContain(o);
   });

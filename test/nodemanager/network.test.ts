@@ -6,7 +6,7 @@
  * and folders are removed in afterAll (agent.cleanup), and the test checks that they are.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,7 +36,13 @@ let nodeDir: string;
 let agent: NodeAgent | undefined;
 let net: NodeNetwork;
 let restoreModes = (): void => {};
+let vsysDir: string;
 const servers: Server[] = [];
+
+/** A node manager of the test's node (each test's restarts make a new one). */
+function newAgent(): NodeAgent {
+  return new NodeAgent({ nodeDir, nodePrefix: prefix, uidBase: 700_000, vsysDir });
+}
 
 function requireNode(): void {
   if (missing !== undefined) throw new Error(missing);
@@ -111,7 +117,12 @@ beforeAll(async () => {
   s = await aliceSession({ slices: ['alpha', 'beta'] });
   nodeDir = join(root.path, 'node1');
   await writeNodeDir(s, HOST, nodeDir);
-  agent = new NodeAgent({ nodeDir, nodePrefix: prefix, uidBase: 700_000 });
+  // The operator's vsys folder: one script; `escape` lies outside it.
+  vsysDir = join(root.path, 'vsys-scripts');
+  mkdirSync(vsysDir, { mode: 0o755 });
+  writeFileSync(join(vsysDir, 'echo_slice'), '#!/bin/sh\necho "slice=$1"\ncat\n', { mode: 0o755 });
+  writeFileSync(join(root.path, 'escape'), '#!/bin/sh\necho escaped\n', { mode: 0o755 });
+  agent = newAgent();
   net = agent.network!;
 }, 60_000);
 
@@ -123,6 +134,17 @@ afterAll(async () => {
     if (missing === undefined) {
       expect(linksOfNode()).toEqual([]);
       expect(nftTable()).toBe('');
+      // No vsys shell waits on a FIFO of the node any more.
+      const waiting = readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .filter((d) => {
+          try {
+            return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(nodeDir);
+          } catch {
+            return false;
+          }
+        });
+      expect(waiting).toEqual([]);
     }
   } finally {
     restoreModes();
@@ -141,6 +163,8 @@ describe('sliver networks (ip, tc, nftables) with real containers', () => {
       ['ports', 'tcp:18080'],
       ['ports', 'udp:18081'],
       ['net_max_rate', String(RATE_KBIT)],
+      // One value per attribute name reaches the node (the aggregate's layers): names in a list.
+      ['vsys', 'echo_slice, ../escape'],
     ]);
     await startSliver(s!, 'beta', HOST);
     const r = await agent!.pass();
@@ -229,12 +253,27 @@ describe('sliver networks (ip, tc, nftables) with real containers', () => {
     expect(counted / received).toBeGreaterThanOrEqual(1);
     expect(counted / received).toBeLessThan(1.06);
     // And the aggregate has it from the next report (a new agent reports at its first pass).
-    const r = await new NodeAgent({ nodeDir, nodePrefix: prefix, uidBase: 700_000 }).pass();
+    const r = await newAgent().pass();
     expect(r.reported).toBe(true);
     const store = s!.running.engine.store;
     const rows = store.realizedSlivers(store.nodeByHostname(HOST)!.id);
     expect(Math.max(...rows.map((x) => x.bytesOut ?? 0))).toBeGreaterThanOrEqual(after.bytesOut);
     expect(Math.max(...rows.map((x) => x.packetsOut ?? 0))).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('vsys: alpha calls its script through /vsys FIFOs; beta has none; a name outside the folder is refused', async () => {
+    requireNode();
+    expect(await inSliver(A, 'ls /vsys')).toBe('echo_slice.in\necho_slice.out');
+    for (const word of ['hello', 'again']) {
+      expect(
+        await inSliver(A, `echo ${word} > /vsys/echo_slice.in; cat /vsys/echo_slice.out`),
+      ).toBe(`slice=${A}\n${word}`);
+    }
+    expect(await inSliver(B, 'ls -A /vsys')).toBe('');
+    const r = await agent!.pass();
+    const alpha = r.slivers.find((x) => x.name === A)!;
+    expect(alpha.state).toBe('running');
+    expect(alpha.error).toBe('vsys "../escape": not a script of this node\'s vsys folder');
   }, 60_000);
 
   it('a changed net_max_rate takes effect at the next pass, without restarting the sliver', async () => {
@@ -260,7 +299,7 @@ describe('sliver networks (ip, tc, nftables) with real containers', () => {
 
   it('a restarted node manager rewrites the table whole: no rule twice', async () => {
     requireNode();
-    const again = new NodeAgent({ nodeDir, nodePrefix: prefix, uidBase: 700_000 });
+    const again = newAgent();
     const r = await again.pass();
     expect(r.errors).toEqual([]);
     const table = nftTable();

@@ -105,7 +105,8 @@ export function ensureBusyboxImage(dir: string, busybox: string = DEBIAN_BUSYBOX
       `${busybox} is not a static 64-bit little-endian executable: install the Debian package busybox-static (not busybox)`,
     );
   }
-  const digest = sha256(busybox);
+  // The layout's version too: an image of an older layout (without /vsys) is made again.
+  const digest = `${sha256(busybox)} layout-2`;
   const stamp = join(dir, STAMP);
   if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === digest) return dir;
 
@@ -124,6 +125,8 @@ export function ensureBusyboxImage(dir: string, busybox: string = DEBIAN_BUSYBOX
   rmSync(building, { recursive: true, force: true });
   mkdirSync(join(building, 'bin'), { recursive: true, mode: 0o755 });
   for (const d of IMAGE_MOUNT_POINTS) mkdirSync(join(building, d), { mode: 0o755 });
+  // Where the sliver's vsys FIFOs appear (vsys.ts); optional in other images.
+  mkdirSync(join(building, 'vsys'), { mode: 0o755 });
   chmodSync(join(building, 'tmp'), 0o1777);
   copyFileSync(busybox, join(building, 'bin', 'busybox'));
   chmodSync(join(building, 'bin', 'busybox'), 0o755);

@@ -81,6 +81,8 @@ export interface SliverContainerSpec {
   pidsLimit?: number;
   /** The container's init (default DEFAULT_INIT). */
   args?: readonly string[];
+  /** The sliver's vsys folder (root's, FIFOs inside), bound at `/vsys` (the image must have it). */
+  vsys?: string;
   /** A network namespace to join (e.g. `/var/run/netns/<name>`); default a new empty one. */
   networkNamespacePath?: string;
 }
@@ -265,6 +267,7 @@ export function sliverConfig(spec: SliverContainerSpec): OciConfig {
       bind(SLIVER_MOUNT_POINTS.home, spec.writable.home),
       bind(SLIVER_MOUNT_POINTS.var, spec.writable.var),
       bind(SLIVER_MOUNT_POINTS.tmp, spec.writable.tmp),
+      ...(spec.vsys === undefined ? [] : [bind('/vsys', spec.vsys)]),
     ],
     linux: {
       uidMappings: [{ containerID: 0, hostID: hostId, size }],
