@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: prints throughput figures for this machine. `npm run bench -- aggregate`
- * (or credentials, rspec, slicemgr) runs only the parts named.
+ * (or credentials, rspec, slicemgr, node-api, nodemanager, network) runs only the parts named.
  */
 import { cpus } from 'node:os';
 import { benchAggregate } from './aggregate.js';
 import { benchCredentials } from './credentials.js';
 import { benchNodeApi } from './node-api.js';
+import { benchNetwork } from './network.js';
 import { benchNodeManager } from './nodemanager.js';
 import { benchRspec } from './rspec.js';
 import { benchSliceManager } from './slicemgr.js';
@@ -17,6 +18,7 @@ const PARTS: Record<string, () => void | Promise<void>> = {
   slicemgr: benchSliceManager,
   'node-api': benchNodeApi,
   nodemanager: benchNodeManager,
+  network: benchNetwork,
 };
 
 const asked = process.argv.slice(2);
