@@ -7,6 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { createServer, connect, type Server } from 'node:net';
 import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +18,7 @@ import { nodeTag } from '../../src/nodemanager/network.js';
 import { missingNodeRequirements } from '../../src/nodemanager/runtime/runc.js';
 import { aliceSession, geniCode, type AliceSession } from '../support/authority.js';
 import { tempRoot } from '../support/tmp.js';
-import { searchableAbove, writeNodeDir, startSliver } from './support.js';
+import { searchableAbove, startSliver, writeNodeDir } from './support.js';
 
 const root = tempRoot('nodemanager-network');
 const missing =
@@ -73,6 +74,39 @@ function httpGet(host: string, port: number, timeoutMs = 3000): Promise<string> 
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
+  });
+}
+
+/**
+ * Send zeros to host:port for `seconds`; the rate in bytes per second the peer took, from 1 s
+ * on (the shaper's burst left out), as the kernel's send queue emptied.
+ */
+function sendFor(host: string, port: number, seconds: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const chunk = Buffer.alloc(64 * 1024);
+    const c = connect({ host, port });
+    let t0 = 0;
+    let mark: { t: number; bytes: number } | undefined;
+    const pump = () => {
+      const now = Date.now();
+      if (mark === undefined && now - t0 >= 1000)
+        mark = { t: now, bytes: c.bytesWritten - c.writableLength };
+      if (now - t0 >= seconds * 1000) {
+        const acked = c.bytesWritten - c.writableLength;
+        resolve(((acked - mark!.bytes) * 1000) / (now - mark!.t));
+        c.destroy();
+        return;
+      }
+      while (c.write(chunk)) {
+        /* until the socket's buffer is full */
+      }
+    };
+    c.on('connect', () => {
+      t0 = Date.now();
+      pump();
+    });
+    c.on('drain', pump);
+    c.on('error', reject);
   });
 }
 
@@ -307,6 +341,42 @@ describe('sliver networks (ip, tc, nftables) with real containers', () => {
     expect(table.match(/udp dport 18081 dnat/g)).toHaveLength(2);
     expect(await httpGet('127.0.0.1', 18080)).toBe('alpha\n');
   }, 60_000);
+
+  it('datagrams to a granted UDP port reach alpha’s interface; to another port, they do not', async () => {
+    requireNode();
+    // busybox has no UDP server: alpha's veth counts what reached it.
+    const index = (
+      JSON.parse(readFileSync(join(nodeDir, 'state', 'uids.json'), 'utf8')) as Record<
+        string,
+        { index: number }
+      >
+    )[A]!.index;
+    const sendTo = async (port: number) => {
+      const before = net.counters(index)!.packetsIn;
+      const sock = createSocket('udp4');
+      sock.on('error', () => {});
+      for (let i = 0; i < 20; i++) {
+        await new Promise<void>((r) => sock.send('ping-udp\n', port, '127.0.0.1', () => r()));
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      sock.close();
+      return net.counters(index)!.packetsIn - before;
+    };
+    expect(await sendTo(18081)).toBeGreaterThanOrEqual(20);
+    // (The node's own chatter on the bridge, ARP or IPv6, may add a packet or two.)
+    expect(await sendTo(18083)).toBeLessThan(5);
+  }, 30_000);
+
+  it('what alpha receives is held to its net_max_rate too (within 10 %)', async () => {
+    requireNode();
+    await inSliver(A, 'killall httpd; true');
+    void inSliver(A, 'timeout 8 nc -l -p 18080 > /dev/null; true');
+    await new Promise((r) => setTimeout(r, 500));
+    const kbit = ((await sendFor('127.0.0.1', 18080, 4)) * 8) / 1000;
+    expect(kbit).toBeGreaterThan(RATE_KBIT * 0.85);
+    expect(kbit).toBeLessThan(RATE_KBIT * 1.1);
+    await inSliver(A, 'httpd -p 18080 -h /tmp/www');
+  }, 30_000);
 
   it('deleting alpha releases its ports and its veth at the next pass', async () => {
     requireNode();
