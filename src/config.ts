@@ -9,6 +9,7 @@
  *   registry.db              the registry's SQLite store, mode 0600 (with -wal, -shm)
  *   aggregate.db             the aggregate's SQLite store, mode 0600 (with -wal, -shm)
  *   init.lock                while an `sfa init` runs
+ *   web-tokens/<sha256>      one-time web login tokens (`sfa web login`), mode 0600
  *
  * Files are written whole or not at all (store/atomic-file.ts).
  */
@@ -23,6 +24,8 @@ export interface Ports {
   registry: number;
   aggregate: number;
   slicemgr: number;
+  /** The web view (plain HTTP, read-only). */
+  web: number;
 }
 
 export interface SfaConfig {
@@ -43,7 +46,12 @@ export interface SfaConfig {
   limits?: Partial<CallLimits>;
 }
 
-export const DEFAULT_PORTS: Ports = { registry: 12345, aggregate: 12346, slicemgr: 12347 };
+export const DEFAULT_PORTS: Ports = {
+  registry: 12345,
+  aggregate: 12346,
+  slicemgr: 12347,
+  web: 12380,
+};
 
 /** The data folder: `--dir`, else `$SFA_DIR`, else `~/.sfa`. */
 export function dataDir(dir?: string): string {
@@ -59,6 +67,7 @@ export const paths = {
   trustedRoots: (dir: string) => join(dir, 'trusted_roots'),
   database: (dir: string) => join(dir, 'registry.db'),
   aggregateDatabase: (dir: string) => join(dir, 'aggregate.db'),
+  webTokens: (dir: string) => join(dir, 'web-tokens'),
 };
 
 function isPort(n: unknown): n is number {

@@ -29,7 +29,8 @@ export function startBanner(
     `sfa-ts authority '${a}' (data in ${dir})\n` +
     `  registry:       ${running.urls.registry}\n` +
     `  aggregate (v3): ${running.urls.aggregate}   (v2: ${running.urls.aggregateV2})\n` +
-    `  slice manager:  ${running.urls.slicemgr}\n\n` +
+    `  slice manager:  ${running.urls.slicemgr}\n` +
+    `  web view:       ${running.urls.web}   (operator pages: npx sfa web login --dir ${dir})\n\n` +
     `To become a researcher of '${a}' (once, in another terminal, from this checkout; after\n` +
     `'npm link' the command is just 'sfa'):\n` +
     `  mkdir -p ${sfi} && openssl genrsa -out ${sfi}/${user}.pkey 2048\n` +

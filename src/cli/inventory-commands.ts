@@ -140,6 +140,7 @@ export function registerInventoryCommands(program: Command): void {
           ...(o.bootState ? { bootState: o.bootState as never } : {}),
           ...(load !== undefined ? { loadAverage: load } : {}),
           ...(o.check ? { check: o.check as 'up' | 'down' } : {}),
+          at: new Date(),
         }),
       );
       process.stdout.write(`${row.hostname}: ${row.bootState}, load ${row.loadAverage}\n`);
@@ -244,7 +245,9 @@ function registerSliceAggregateCommands(slice: Command): void {
   dirOption(
     slice
       .command('history')
-      .description('who shut a slice down at this aggregate, and who reopened it')
+      .description(
+        "a slice's history at this aggregate: the AM calls that changed it (by whom, with which client), shutdowns and reopenings",
+      )
       .argument('<slice>', 'slice HRN or URN'),
   ).action(
     action((name: string, o: DirOption) =>
@@ -253,10 +256,10 @@ function registerSliceAggregateCommands(slice: Command): void {
         const rows = e.sliceAudit(urn);
         for (const r of rows) {
           process.stdout.write(
-            `${formatRfc3339(r.at)}  ${r.action}  by ${r.actor}${r.note ? `  (${r.note})` : ''}\n`,
+            `${formatRfc3339(r.at)}  ${r.action}  by ${r.actor}${r.client ? `  with ${r.client}` : ''}${r.note ? `  (${r.note})` : ''}\n`,
           );
         }
-        if (rows.length === 0) process.stderr.write(`no shutdown or reopen recorded for ${urn}\n`);
+        if (rows.length === 0) process.stderr.write(`nothing recorded for ${urn}\n`);
       }),
     ),
   );

@@ -9,6 +9,7 @@ import { registerInventoryCommands } from './inventory-commands.js';
 import { registerNodemanagerCommand } from './nodemanager-command.js';
 import { registerRegistryCommands } from './registry-commands.js';
 import { registerServerCommands } from './server-commands.js';
+import { registerWebCommand } from './web-command.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -23,5 +24,6 @@ export function buildProgram(): Command {
   registerInventoryCommands(program);
   registerPeerCommands(program);
   registerNodemanagerCommand(program);
+  registerWebCommand(program);
   return program;
 }

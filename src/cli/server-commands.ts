@@ -16,6 +16,7 @@ interface ServeFlags {
   registryPort?: string;
   aggregatePort?: string;
   slicemgrPort?: string;
+  webPort?: string;
 }
 
 function portsFrom(o: ServeFlags): Partial<Ports> {
@@ -30,9 +31,11 @@ function portsFrom(o: ServeFlags): Partial<Ports> {
   const r = read(o.registryPort, '--registry-port');
   const a = read(o.aggregatePort, '--aggregate-port');
   const s = read(o.slicemgrPort, '--slicemgr-port');
+  const w = read(o.webPort, '--web-port');
   if (r !== undefined) out.registry = r;
   if (a !== undefined) out.aggregate = a;
   if (s !== undefined) out.slicemgr = s;
+  if (w !== undefined) out.web = w;
   return out;
 }
 
@@ -42,7 +45,8 @@ function serveOptions(c: Command): Command {
     .option('--listen <address>', 'address to bind (default from sfa.json: 0.0.0.0)')
     .option('--registry-port <port>', 'registry port (default 12345)')
     .option('--aggregate-port <port>', 'aggregate manager port (default 12346)')
-    .option('--slicemgr-port <port>', 'slice manager port (default 12347)');
+    .option('--slicemgr-port <port>', 'slice manager port (default 12347)')
+    .option('--web-port <port>', 'web view port, plain HTTP (default 12380)');
 }
 
 async function serve(o: ServeFlags): Promise<void> {
@@ -98,7 +102,9 @@ export function registerServerCommands(program: Command): void {
     );
 
   serveOptions(
-    program.command('serve').description('serve the registry (and aggregate and slice managers)'),
+    program
+      .command('serve')
+      .description('serve the registry, aggregate and slice managers, and the web view'),
   ).action(action(serve));
 
   serveOptions(

@@ -10,6 +10,8 @@ import { NodeChanges } from '../aggregate/node-changes.js';
 import { callNodeApi, isNodePath } from '../aggregate/node-api.js';
 import type { ConnectionLimits } from '../xmlrpc/connection-guard.js';
 import { createXmlRpcServer } from '../xmlrpc/server.js';
+import { logText } from '../text.js';
+import type { XmlRpcValue } from '../xmlrpc/value.js';
 import { callLine, callerLabel, type Logger } from './log.js';
 
 export interface AggregateServerOptions {
@@ -27,6 +29,35 @@ export interface AggregateServerOptions {
 /** AM API methods that never change what a node runs: no need to wake waiting nodes. */
 const READ_ONLY = new Set(['GetVersion', 'ListResources', 'Describe', 'Status', 'SliverStatus']);
 
+/** AM calls (v3 and v2) that change a slice: recorded in its history (Shutdown records itself). */
+const SLICE_CHANGES = new Set([
+  'Allocate',
+  'Provision',
+  'Renew',
+  'Delete',
+  'PerformOperationalAction',
+  'Update',
+  'CreateSliver',
+  'RenewSliver',
+  'DeleteSliver',
+  'UpdateSliver',
+]);
+
+/** The slice or sliver URNs a call names first: a slice URN, or a list of URNs. */
+function slicesTouched(ctx: AmContext, params: readonly XmlRpcValue[]): string[] {
+  const first = params[0];
+  const urns = typeof first === 'string' ? [first] : Array.isArray(first) ? first : [];
+  return ctx.engine.slicesNamed(urns.filter((u): u is string => typeof u === 'string'));
+}
+
+/** `PerformOperationalAction geni_start` names its action; other calls their method. */
+function actionName(method: string, params: readonly XmlRpcValue[]): string {
+  const action = params[2];
+  return method === 'PerformOperationalAction' && typeof action === 'string'
+    ? `${method} ${logText(action, 30)}`
+    : method;
+}
+
 export function createAggregateServer(opts: AggregateServerOptions): Server {
   const { ctx, log } = opts;
   const clock = opts.clock ?? (() => new Date());
@@ -38,7 +69,7 @@ export function createAggregateServer(opts: AggregateServerOptions): Server {
     cert: ctx.identity.gid.pem,
     log,
     connections: opts.connections,
-    handler: async ({ method, params, peer, path }) => {
+    handler: async ({ method, params, peer, path, userAgent }) => {
       const started = performance.now();
       const now = clock();
       opts.beforeCall?.(now);
@@ -64,8 +95,25 @@ export function createAggregateServer(opts: AggregateServerOptions): Server {
         if ('fault' in answer.result) throw answer.result.fault;
         return answer.result.value;
       }
+      // The slices a changing call names, known before it runs (Delete removes the slivers).
+      const touched = SLICE_CHANGES.has(method) ? slicesTouched(ctx, params) : [];
       const result = callAggregate(ctx, caller, path, method, params, log);
       if (!READ_ONLY.has(method)) nodeChanges.notify();
+      if (result.code === 0) {
+        for (const sliceUrn of touched) {
+          try {
+            ctx.engine.recordSliceCall(sliceUrn, {
+              at: now,
+              action: actionName(method, params),
+              actor: callerLabel(peer.certificate),
+              client: userAgent === undefined ? null : logText(userAgent, 200),
+            });
+          } catch (e) {
+            // The call succeeded: a history row that cannot be written is logged, not failed.
+            log(`aggregate: slice history of ${sliceUrn}: ${(e as Error).message}`);
+          }
+        }
+      }
       log(
         callLine({
           now,

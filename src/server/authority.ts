@@ -1,8 +1,10 @@
 /**
- * Run an authority: the registry (and, as they arrive, the aggregate manager and slice manager)
- * on their ports, with the interface authority's own key and GID as TLS identity.
+ * Run an authority: the registry, the aggregate manager and the slice manager on their ports,
+ * with the interface authority's own key and GID as TLS identity, and the read-only web view
+ * (plain HTTP) beside them.
  */
-import type { Server } from 'node:https';
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dataDir, paths, type Ports } from '../config.js';
 import { setCallLimits } from '../limits.js';
@@ -19,7 +21,10 @@ import type { Logger } from './log.js';
 import { createRegistryServer } from './registry-server.js';
 import { createSliceManagerServer } from './slicemgr-server.js';
 import { RelayCredentials } from '../slicemgr/credentials.js';
+import { RelayStats } from '../slicemgr/relay-stats.js';
 import type { SmContext } from '../slicemgr/slice-manager.js';
+import type { WebContext } from '../web/context.js';
+import { createWebServer } from '../web/web-server.js';
 
 export interface StartOptions {
   dir?: string;
@@ -36,7 +41,14 @@ export interface StartOptions {
 
 export interface RunningAuthority {
   readonly authority: string;
-  readonly urls: { registry: string; aggregate: string; aggregateV2: string; slicemgr: string };
+  readonly urls: {
+    registry: string;
+    aggregate: string;
+    aggregateV2: string;
+    slicemgr: string;
+    /** The web view (plain HTTP). */
+    web: string;
+  };
   /** The aggregate's engine (tests and benchmarks look inside). */
   readonly engine: AggregateEngine;
   close(): Promise<void>;
@@ -46,6 +58,8 @@ export interface RunningAuthority {
 const REAP_INTERVAL_MS = 30_000;
 /** How long a prepared advertisement is served before it is built again. */
 const AD_CACHE_TTL_MS = 60_000;
+
+type Server = HttpServer | HttpsServer;
 
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -151,6 +165,7 @@ export async function startAuthority(opts: StartOptions): Promise<RunningAuthori
       timeoutMs: opts.relayTimeoutMs ?? config.relayTimeoutMs ?? 30_000,
       adCacheMs: opts.smAdCacheMs ?? config.mergedAdCacheMs ?? 60_000,
       url: '',
+      relayStats: new RelayStats(clock),
     };
     const smServer = createSliceManagerServer({
       ctx: smCtx,
@@ -162,6 +177,24 @@ export async function startAuthority(opts: StartOptions): Promise<RunningAuthori
     servers.push(smServer);
     const smPort = await listen(smServer, ports.slicemgr, host);
     smCtx.url = `https://${shown}:${smPort}/`;
+
+    const webCtx: WebContext = {
+      registry: registry.ctx,
+      engine,
+      relayStats: smCtx.relayStats!,
+      dir,
+      urls: {
+        registry: `https://${shown}:${registryPort}/`,
+        aggregate: amCtx.urls.v3,
+        aggregate_v2: amCtx.urls.v2,
+        slicemgr: smCtx.url,
+        web: '',
+      },
+    };
+    const webServer = createWebServer({ ctx: webCtx, log: opts.log, clock });
+    servers.push(webServer);
+    const webPort = await listen(webServer, ports.web, host);
+    webCtx.urls.web = `http://${shown}:${webPort}/`;
 
     reaper = setInterval(() => {
       const now = clock();
@@ -187,6 +220,7 @@ export async function startAuthority(opts: StartOptions): Promise<RunningAuthori
         aggregate: amCtx.urls.v3,
         aggregateV2: amCtx.urls.v2,
         slicemgr: smCtx.url,
+        web: webCtx.urls.web,
       },
       engine,
       close: closeAll,

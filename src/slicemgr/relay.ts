@@ -6,6 +6,7 @@
 import type { AuthorityIdentity } from '../authority/keystore.js';
 import { XmlRpcCallError, XmlRpcFaultError, XmlRpcTimeoutError } from '../xmlrpc/errors.js';
 import { xmlRpcCall } from '../xmlrpc/client.js';
+import type { RelayStats } from './relay-stats.js';
 import type { XmlRpcStruct, XmlRpcValue, XmlRpcWritable } from '../xmlrpc/value.js';
 
 export interface Aggregate {
@@ -50,22 +51,31 @@ function keyPem(identity: AuthorityIdentity): string {
   return key;
 }
 
-/** Call `method(params)` on one aggregate; never throws. */
+/** Call `method(params)` on one aggregate; never throws. `stats` remembers the outcome. */
 export async function relayOne(
   aggregate: Aggregate,
   method: string,
   params: readonly XmlRpcWritable[],
   identity: AuthorityIdentity,
   timeoutMs: number,
+  stats?: RelayStats,
 ): Promise<RelayOutcome> {
   const started = performance.now();
-  const done = (code: number, reason: string, value?: XmlRpcValue): RelayOutcome => ({
-    aggregate,
-    elapsedMs: Math.round(performance.now() - started),
-    code,
-    message: code === 0 ? '' : failureMessage(aggregate, method, reason),
-    ...(value !== undefined ? { value } : {}),
-  });
+  const done = (code: number, reason: string, value?: XmlRpcValue): RelayOutcome => {
+    const outcome: RelayOutcome = {
+      aggregate,
+      elapsedMs: Math.round(performance.now() - started),
+      code,
+      message: code === 0 ? '' : failureMessage(aggregate, method, reason),
+      ...(value !== undefined ? { value } : {}),
+    };
+    stats?.record(aggregate.url, aggregate.hrn, {
+      ms: outcome.elapsedMs,
+      ok: code === 0,
+      error: outcome.message,
+    });
+    return outcome;
+  };
   try {
     const answer = await xmlRpcCall(aggregate.url, method, params, {
       key: keyPem(identity),
@@ -98,8 +108,11 @@ export function relayAll(
   paramsFor: (a: Aggregate) => readonly XmlRpcWritable[],
   identity: AuthorityIdentity,
   timeoutMs: number,
+  stats?: RelayStats,
 ): Promise<RelayOutcome[]> {
-  return Promise.all(aggregates.map((a) => relayOne(a, method, paramsFor(a), identity, timeoutMs)));
+  return Promise.all(
+    aggregates.map((a) => relayOne(a, method, paramsFor(a), identity, timeoutMs, stats)),
+  );
 }
 
 /** The per-aggregate statistics, as the prefixed top-level field of the answer. */

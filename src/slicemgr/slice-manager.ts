@@ -29,6 +29,7 @@ import type { VerifiedCredential } from '../credentials/verify-credential.js';
 import type { RelayCredentials } from './credentials.js';
 import { mergeRspecs } from './merge.js';
 import { relayAll, relayOne, statsField, type Aggregate, type RelayOutcome } from './relay.js';
+import type { RelayStats } from './relay-stats.js';
 import { routeUrns } from './route-urns.js';
 import { sliceCredential } from './slice-credential.js';
 import { splitRequest } from './split-request.js';
@@ -46,6 +47,8 @@ export interface SmContext {
   /** Merged ads are served this long when no slice is named (0: never cached). */
   readonly adCacheMs: number;
   readonly url: string;
+  /** Where each relayed call's duration and outcome is remembered (the web view's peers page). */
+  readonly relayStats?: RelayStats;
 }
 
 const STATS = 'sfa_ts_aggregates';
@@ -256,6 +259,7 @@ async function listResources(
     () => [ctx.credentials.authority(caller.now), relayOptions],
     ctx.identity,
     ctx.timeoutMs,
+    ctx.relayStats,
   );
   const rspec = mergeRspecs({
     type: 'advertisement',
@@ -394,7 +398,14 @@ async function sliceCall(
         return [mine, relayCreds, out];
     }
   };
-  const outcomes = await relayAll(aggs, method, paramsFor, ctx.identity, ctx.timeoutMs);
+  const outcomes = await relayAll(
+    aggs,
+    method,
+    paramsFor,
+    ctx.identity,
+    ctx.timeoutMs,
+    ctx.relayStats,
+  );
   // Asked about the whole slice, an aggregate where it has nothing answers SEARCHFAILED: not a
   // failure here. Asked about slivers it issued, SEARCHFAILED says one is not there (unless
   // another aggregate of the same authority answered for them).
@@ -503,6 +514,7 @@ async function allocate(
     (a) => [slice, relayCreds, parts.get(a.hrn.toLowerCase())!, out],
     ctx.identity,
     ctx.timeoutMs,
+    ctx.relayStats,
   );
   const failed = outcomes.filter((o) => o.code !== 0);
   if (failed.length > 0) {
@@ -514,7 +526,14 @@ async function allocate(
           .map((s) => s['geni_sliver_urn'] as string)
           .filter((u) => isUrn(u));
         return urns.length
-          ? relayOne(o.aggregate, 'Delete', [urns, relayCreds, out], ctx.identity, ctx.timeoutMs)
+          ? relayOne(
+              o.aggregate,
+              'Delete',
+              [urns, relayCreds, out],
+              ctx.identity,
+              ctx.timeoutMs,
+              ctx.relayStats,
+            )
           : Promise.resolve(undefined);
       }),
     );

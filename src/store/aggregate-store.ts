@@ -391,7 +391,50 @@ export const AGGREGATE_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE sliver_realized ADD COLUMN packets_out REAL CHECK (packets_out >= 0);
     `,
   },
+  {
+    version: 7,
+    name: 'node status history: what `sfa node status` recorded of each node, bounded',
+    // Nodes without a node manager never send reports: this is their only history (the web
+    // view's node page). Bounded per node like node_reports, by the same writer.
+    up: `
+      CREATE TABLE node_status_history (
+        id INTEGER PRIMARY KEY,
+        node_id INTEGER NOT NULL REFERENCES nodes (id) ON DELETE CASCADE,
+        at TEXT NOT NULL CHECK (${isDate('at')}),
+        boot_state TEXT NOT NULL CHECK (boot_state IN (${list(BOOT_STATES)})),
+        load_average REAL NOT NULL CHECK (load_average >= 0),
+        checked TEXT CHECK (checked IS NULL OR checked IN ('up', 'down')),
+        slivers INTEGER NOT NULL CHECK (slivers >= 0)
+      ) STRICT;
+      CREATE INDEX node_status_history_node ON node_status_history (node_id);
+    `,
+  },
+  {
+    version: 8,
+    name: 'slice history: every AM call that changed a slice, by whom and from which client',
+    // The audit trail of version 3 grows into the slice's history (the web view's slice page):
+    // any action name, and the client program (its HTTP User-Agent). Kept rows are copied.
+    up: `
+      CREATE TABLE slice_audit_new (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL CHECK (${isDate('at')}),
+        slice_urn TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (length(action) BETWEEN 1 AND 64),
+        actor TEXT NOT NULL,
+        note TEXT,
+        client TEXT CHECK (client IS NULL OR length(client) <= 200)
+      ) STRICT;
+      INSERT INTO slice_audit_new (id, at, slice_urn, action, actor, note)
+        SELECT id, at, slice_urn, action, actor, note FROM slice_audit;
+      DROP TABLE slice_audit;
+      ALTER TABLE slice_audit_new RENAME TO slice_audit;
+      CREATE INDEX slice_audit_lower_urn ON slice_audit (lower(slice_urn));
+    `,
+  },
 ];
+
+/** The most history rows kept per slice (the oldest go first). */
+export const SLICE_HISTORY_KEEP = 1000;
 
 // ---- Rows ----
 
@@ -434,10 +477,13 @@ export interface Tag {
 export interface SliceAuditRow {
   at: Date;
   sliceUrn: string;
-  action: 'shutdown' | 'reopen';
-  /** The caller's URN (Shutdown), or `operator <unix user>` (`sfa slice reopen`). */
+  /** `shutdown`, `reopen`, or the AM call that changed the slice (`Allocate`, `Renew`…). */
+  action: string;
+  /** The caller's URN (AM calls), or `operator <unix user>` (`sfa slice reopen`). */
   actor: string;
   note: string | null;
+  /** The caller's client program (its HTTP User-Agent), when known. */
+  client?: string | null;
 }
 
 export interface NodegroupRow {
@@ -536,6 +582,18 @@ export interface NodeReportRow {
   uptime: number;
   /** The sliver lines as the node sent them (sliver URNs included). */
   slivers: unknown[];
+}
+
+/** One status of a node as `sfa node status` recorded it (node_status_history). */
+export interface NodeStatusRow {
+  nodeId: number;
+  at: Date;
+  bootState: BootState;
+  loadAverage: number;
+  /** The status check recorded with it, if any. */
+  checked: 'up' | 'down' | null;
+  /** Slivers the node carried then. */
+  slivers: number;
 }
 
 /** A node that has reported at least once (ReportNodeStatus): a managed node. */
@@ -915,14 +973,26 @@ export class AggregateStore {
       ),
       setSliceExpires: p<[string, number]>('UPDATE slices SET expires = ? WHERE id = ?'),
       setSliceShutdown: p<[string | null, number]>('UPDATE slices SET shutdown = ? WHERE id = ?'),
-      insertSliceAudit: p<[string, string, string, string, string | null]>(
-        'INSERT INTO slice_audit (at, slice_urn, action, actor, note) VALUES (?, ?, ?, ?, ?)',
+      insertSliceAudit: p<[string, string, string, string, string | null, string | null]>(
+        'INSERT INTO slice_audit (at, slice_urn, action, actor, note, client) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      trimSliceAudit: p<[string, string, number]>(
+        `DELETE FROM slice_audit WHERE lower(slice_urn) = lower(?) AND id <= (
+           SELECT id FROM slice_audit WHERE lower(slice_urn) = lower(?)
+           ORDER BY id DESC LIMIT 1 OFFSET ?)`,
       ),
       sliceAudit: p<
         [string],
-        { at: string; slice_urn: string; action: string; actor: string; note: string | null }
+        {
+          at: string;
+          slice_urn: string;
+          action: string;
+          actor: string;
+          note: string | null;
+          client: string | null;
+        }
       >(
-        `SELECT at, slice_urn, action, actor, note FROM slice_audit
+        `SELECT at, slice_urn, action, actor, note, client FROM slice_audit
            WHERE lower(slice_urn) = lower(?) ORDER BY id`,
       ),
       deleteSlice: p<[number]>('DELETE FROM slices WHERE id = ?'),
@@ -1279,7 +1349,9 @@ export class AggregateStore {
       row.action,
       row.actor,
       row.note,
+      row.client ?? null,
     );
+    this.stmt.trimSliceAudit.run(row.sliceUrn, row.sliceUrn, SLICE_HISTORY_KEEP);
   }
 
   /** The audit trail of slice `urn`, oldest first. */
@@ -1287,9 +1359,10 @@ export class AggregateStore {
     return this.stmt.sliceAudit.all(urn).map((r) => ({
       at: parseUtc(r.at, 'slice_audit.at'),
       sliceUrn: r.slice_urn,
-      action: r.action as SliceAuditRow['action'],
+      action: r.action,
       actor: r.actor,
       note: r.note,
+      client: r.client,
     }));
   }
 
@@ -1605,6 +1678,49 @@ export class AggregateStore {
       memoryFree: r.memory_free,
       uptime: r.uptime,
       slivers: JSON.parse(r.slivers) as unknown[],
+    }));
+  }
+
+  /**
+   * Add a status to the node's history, keeping the last `keep.days` days and at most
+   * `keep.count` entries per node (as node reports are kept).
+   */
+  recordNodeStatus(row: NodeStatusRow, keep: { days: number; count: number }): void {
+    this.nodeApiStatement(
+      `INSERT INTO node_status_history (node_id, at, boot_state, load_average, checked, slivers)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+    ).run(row.nodeId, formatUtc(row.at), row.bootState, row.loadAverage, row.checked, row.slivers);
+    const oldest = formatUtc(new Date(row.at.getTime() - keep.days * 86_400_000));
+    this.nodeApiStatement('DELETE FROM node_status_history WHERE node_id = ? AND at < ?').run(
+      row.nodeId,
+      oldest,
+    );
+    this.nodeApiStatement(
+      `DELETE FROM node_status_history WHERE node_id = ? AND id <= (SELECT id
+         FROM node_status_history WHERE node_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+    ).run(row.nodeId, row.nodeId, keep.count);
+  }
+
+  /** The node's recorded statuses (`sfa node status`), oldest first. */
+  nodeStatusHistory(nodeId: number): NodeStatusRow[] {
+    const rows = this.nodeApiStatement(
+      `SELECT node_id, at, boot_state, load_average, checked, slivers
+         FROM node_status_history WHERE node_id = ? ORDER BY id`,
+    ).all(nodeId) as {
+      node_id: number;
+      at: string;
+      boot_state: BootState;
+      load_average: number;
+      checked: 'up' | 'down' | null;
+      slivers: number;
+    }[];
+    return rows.map((r) => ({
+      nodeId: r.node_id,
+      at: parseUtc(r.at, 'node_status_history.at'),
+      bootState: r.boot_state,
+      loadAverage: r.load_average,
+      checked: r.checked,
+      slivers: r.slivers,
     }));
   }
 

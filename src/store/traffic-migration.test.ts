@@ -37,7 +37,9 @@ describe('aggregate migration 6: packets in and out per sliver', () => {
                                      memory_bytes, bytes_in, bytes_out)
           VALUES (1, 1, 'running', NULL, '${T(5)}', 2, 4096, 5000000000, 1000);
       `);
-      expect(runMigrations(db, AGGREGATE_MIGRATIONS)).toEqual([6]);
+      expect(runMigrations(db, AGGREGATE_MIGRATIONS)).toEqual(
+        AGGREGATE_MIGRATIONS.filter((m) => m.version > 5).map((m) => m.version),
+      );
 
       const store = new AggregateStore(db);
       expect(store.realizedSliver(1)).toMatchObject({

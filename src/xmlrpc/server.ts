@@ -50,6 +50,8 @@ export interface XmlRpcCall {
   peer: Peer;
   /** The HTTP path posted to (`/`, `/RPC2`, `/v2`…): one port can serve several API versions. */
   path: string;
+  /** The client program, as its HTTP User-Agent names it (outside text: for records only). */
+  userAgent?: string;
 }
 
 /**
@@ -153,16 +155,28 @@ export function createXmlRpcServer(opts: XmlRpcServerOptions): Server {
       return;
     }
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    sendXml(res, await respond(body, peerOf(req.socket as TLSSocket), path));
+    const agent = req.headers['user-agent'];
+    sendXml(res, await respond(body, peerOf(req.socket as TLSSocket), path, agent));
   }
 
   /** The XML answer to one request body: a methodResponse or a fault, never a throw. */
-  async function respond(body: Buffer, peer: Peer, path: string): Promise<string | Buffer> {
+  async function respond(
+    body: Buffer,
+    peer: Peer,
+    path: string,
+    userAgent: string | undefined,
+  ): Promise<string | Buffer> {
     let method = '(unparsed)';
     try {
       const call = await parseMethodCallAsync(body, { maxBytes: maxBodyBytes, maxDepth });
       method = call.methodName;
-      const value = await opts.handler({ method, params: call.params, peer, path });
+      const value = await opts.handler({
+        method,
+        params: call.params,
+        peer,
+        path,
+        ...(userAgent === undefined ? {} : { userAgent: userAgent.slice(0, 200) }),
+      });
       if (value instanceof PreparedResponse) return value.body;
       return serializeMethodResponse(value);
     } catch (e) {

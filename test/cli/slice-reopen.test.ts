@@ -52,12 +52,18 @@ describe('sfa slice reopen', () => {
 
     const h = sfa(['slice', 'history', SLICE, '--dir', dir]);
     expect(h.status).toBe(0);
+    // The slice's history: the AM calls that changed it (with the client program) and the
+    // shutdown and reopening.
     const lines = h.stdout.trim().split('\n');
-    expect(lines).toHaveLength(2);
-    expect(lines[0]).toBe(
-      '2026-11-25T12:00:00Z  shutdown  by urn:publicid:IDN+ple:inria+user+alice',
-    );
-    expect(lines[1]).toMatch(/^\S+Z {2}reopen {2}by operator \S+ {2}\(ticket 42\)$/);
+    const alice = 'by urn:publicid:IDN+ple:inria+user+alice';
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toBe(`2026-11-25T12:00:00Z  Allocate  ${alice}  with sfa-ts-xmlrpc`);
+    expect(lines[1]).toBe(`2026-11-25T12:00:00Z  shutdown  ${alice}`);
+    expect(lines[2]).toMatch(/^\S+Z {2}reopen {2}by operator \S+ {2}\(ticket 42\)$/);
+    expect(lines.slice(3)).toEqual([
+      `2026-11-25T12:00:00Z  Delete  ${alice}  with sfa-ts-xmlrpc`,
+      `2026-11-25T12:00:00Z  Allocate  ${alice}  with sfa-ts-xmlrpc`,
+    ]);
   });
 
   it('says what is wrong for a slice that is not shut down, or not a slice, and changes nothing', () => {
@@ -69,7 +75,7 @@ describe('sfa slice reopen', () => {
     expect(unknown.stderr).toContain('has no resources at this aggregate');
     expect(
       sfa(['slice', 'history', 'ple.inria.myslice', '--dir', dir]).stdout.trim().split('\n'),
-    ).toHaveLength(2);
+    ).toHaveLength(5);
     const help = sfa(['slice', 'reopen', '--help']);
     expect(help.stdout).toContain('shut down');
   });

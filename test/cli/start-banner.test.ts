@@ -25,7 +25,7 @@ beforeAll(async () => {
   running = await startAuthority({
     dir,
     listen: '127.0.0.1',
-    ports: { registry: 0, aggregate: 0, slicemgr: 0 },
+    ports: { registry: 0, aggregate: 0, slicemgr: 0, web: 0 },
     log: () => {},
   });
 });

@@ -86,7 +86,7 @@ function serve(dir: string): Promise<RunningAuthority> {
   return startAuthority({
     dir,
     listen: '127.0.0.1',
-    ports: { registry: 0, aggregate: 0, slicemgr: 0 },
+    ports: { registry: 0, aggregate: 0, slicemgr: 0, web: 0 },
     log: () => {},
     clock: () => NOW,
   });

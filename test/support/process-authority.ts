@@ -33,6 +33,8 @@ export function spawnAuthority(hrn: string, dir: string): Promise<ProcessAuthori
       '0',
       '--slicemgr-port',
       '0',
+      '--web-port',
+      '0',
     ],
     {
       cwd: ROOT,

@@ -348,6 +348,7 @@ describe('AggregateEngine: operational actions and shutdown', () => {
         action: 'shutdown',
         actor: 'urn:publicid:IDN+ple:inria+user+alice',
         note: null,
+        client: null,
       },
       {
         at: at(3 * MINUTE),
@@ -355,6 +356,7 @@ describe('AggregateEngine: operational actions and shutdown', () => {
         action: 'reopen',
         actor: 'operator root',
         note: 'checked',
+        client: null,
       },
     ]);
   });

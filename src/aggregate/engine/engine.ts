@@ -32,6 +32,7 @@ import {
   type NodeReportOutcome,
   type NodeSlivers,
 } from './node-slivers.js';
+import { listSliceDescriptions, nodeOverview, type NodeOverview } from './overview.js';
 import { performAction, type PerformActionOptions } from './perform-action.js';
 import { resolvePolicy, type AggregatePolicy } from './policy.js';
 import { provision, type ProvisionOptions } from './provision.js';
@@ -59,7 +60,9 @@ import type {
   SliverStatus,
 } from './types.js';
 import type { NodeRow, SiteRow, SliceAuditRow } from '../../store/aggregate-store.js';
-import { nodeUrn, sliverUrn } from './urns.js';
+import { nodeUrn, sliverIdOf, sliverUrn } from './urns.js';
+import { floorSeconds } from './time.js';
+import { Xrn } from '../../credentials/xrn.js';
 
 export type * from './types.js';
 export type { AllocateOptions, AllocateResult } from './allocate.js';
@@ -72,6 +75,7 @@ export type {
   NodeAdvert,
   NodeStatusUpdate,
 } from './inventory.js';
+export type { NodeOverview } from './overview.js';
 export type { OperationalAction, PerformActionOptions } from './perform-action.js';
 export type { AggregatePolicy } from './policy.js';
 export type { ProvisionOptions } from './provision.js';
@@ -255,9 +259,57 @@ export class AggregateEngine {
     return reopenSlice(this.ctx, sliceUrn, now, actor, note);
   }
 
-  /** Who shut slice `sliceUrn` down and who reopened it, oldest first. */
+  /** Slice `sliceUrn`'s history (AM calls that changed it, shutdown, reopen), oldest first. */
   sliceAudit(sliceUrn: string): SliceAuditRow[] {
     return this.ctx.store.sliceAudit(sliceUrn);
+  }
+
+  /**
+   * The slices that `urns` (slice or sliver URNs, as AM calls take them) name here; unknown or
+   * foreign ones are left out. Asked before a call that may delete the slivers.
+   */
+  slicesNamed(urns: readonly string[]): string[] {
+    const out = new Set<string>();
+    for (const urn of urns.slice(0, 1000)) {
+      try {
+        const xrn = Xrn.fromUrn(urn);
+        if (xrn.type === 'slice') out.add(xrn.urn);
+        else if (xrn.type === 'sliver') {
+          const sliver = this.ctx.store.sliverById(sliverIdOf(this.ctx.policy.authority, xrn));
+          if (sliver) out.add(sliver.sliceUrn);
+        }
+      } catch {
+        // Not a URN of ours: the call itself says what is wrong with it.
+      }
+    }
+    return [...out];
+  }
+
+  /** Record an AM call that changed slice `sliceUrn`, in its history. */
+  recordSliceCall(
+    sliceUrn: string,
+    call: { at: Date; action: string; actor: string; client: string | null },
+  ): void {
+    this.ctx.store.recordSliceAudit({
+      at: floorSeconds(call.at),
+      sliceUrn,
+      action: call.action.slice(0, 64),
+      actor: call.actor,
+      note: null,
+      client: call.client === null ? null : call.client.slice(0, 200),
+    });
+  }
+
+  // ---- Overviews (the web view) ----
+
+  /** Node `hostname` with its reports, recorded statuses and live slivers; undefined if unknown. */
+  nodeOverview(hostname: string, now: Date): NodeOverview | undefined {
+    return nodeOverview(this.ctx, hostname, now);
+  }
+
+  /** Every slice with its live slivers. */
+  listSlices(now: Date): SliceDescription[] {
+    return listSliceDescriptions(this.ctx, now);
   }
 
   reap(now: Date): ReapResult {

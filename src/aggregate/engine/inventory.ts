@@ -37,6 +37,7 @@ import { floorSeconds } from './time.js';
 import type { Attribute, BootState, LeaseInfo } from './types.js';
 import { nodeHrn, nodeUrn, siteHrn } from './urns.js';
 import { leaseInfo } from './views.js';
+import { NODE_REPORT_KEEP } from './node-slivers.js';
 
 export interface InventorySite {
   loginBase: string;
@@ -391,6 +392,11 @@ export interface NodeStatusUpdate {
   loadAverage?: number;
   /** One more status check, successful (`up`) or not: feeds the reliability figure. */
   check?: 'up' | 'down';
+  /**
+   * When this was learnt: given, the status is also added to the node's bounded history (the
+   * only history a node without a node manager has).
+   */
+  at?: Date;
 }
 
 export function setNodeStatus(
@@ -418,6 +424,19 @@ export function setNodeStatus(
       checksUp: node.checksUp + (check === 'up' ? 1 : 0),
       checksDown: node.checksDown + (check === 'down' ? 1 : 0),
     });
+    if (update.at !== undefined) {
+      ctx.store.recordNodeStatus(
+        {
+          nodeId: node.id,
+          at: update.at,
+          bootState: bootState ?? node.bootState,
+          loadAverage: loadAverage ?? node.loadAverage,
+          checked: check ?? null,
+          slivers: ctx.store.countSliversOnNode(node.id),
+        },
+        NODE_REPORT_KEEP,
+      );
+    }
     return requireNode(ctx.store, hostname);
   });
 }
