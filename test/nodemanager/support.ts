@@ -8,8 +8,8 @@ import { dirname, join } from 'node:path';
 import { issueNodeIdentity } from '../../src/registry/node-identity.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
 import { writeFileAtomic } from '../../src/store/atomic-file.js';
-import { expect } from 'vitest';
-import { geniCode, type AliceSession } from '../support/authority.js';
+import type { AliceSession } from '../support/authority.js';
+import { provisionSliver } from '../support/slivers.js';
 import { NOW, ROOT } from '../support/paths.js';
 
 /**
@@ -100,34 +100,12 @@ export function searchableAbove(dir: string): () => void {
   };
 }
 
-/**
- * Allocate, provision and start slice ple.inria.`slice` on `host` through the AM API, with
- * alice's key and `attributes` (`<planetlab:attribute name value>`) in the sliver type.
- */
+/** Allocate, provision and start a sliver (see test/support/slivers.ts). */
 export async function startSliver(
   session: AliceSession,
   slice: string,
   host: string,
   attributes: Record<string, string> | [string, string][] = {},
 ): Promise<void> {
-  const urn = `urn:publicid:IDN+ple:inria+slice+${slice}`;
-  const cred = await session.sliceCred(slice);
-  const users = [{ urn: 'urn:publicid:IDN+ple:inria+user+alice', keys: [session.alice.sshKey] }];
-  const esc = (v: string) =>
-    v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-  const attrs = (Array.isArray(attributes) ? attributes : Object.entries(attributes))
-    .map(([n, v]) => `<planetlab:attribute name="${n}" value="${esc(v)}"/>`)
-    .join('');
-  const rspec =
-    '<?xml version="1.0"?><rspec type="request" xmlns="http://www.geni.net/resources/rspec/3" xmlns:planetlab="http://www.planet-lab.org/resources/sfa/ext/planetlab/1">' +
-    `<node client_id="n1" component_id="urn:publicid:IDN+ple:inria+node+${host}" component_manager_id="urn:publicid:IDN+ple+authority+cm" exclusive="false"><sliver_type name="plab-vserver">${attrs}</sliver_type></node></rspec>`;
-  const a = await session.am('Allocate', urn, cred, rspec, { geni_users: users });
-  expect(geniCode(a), String(a['output'])).toBe(0);
-  const p = await session.am('Provision', [urn], cred, {
-    geni_rspec_version: { type: 'GENI', version: '3' },
-    geni_users: users,
-  });
-  expect(geniCode(p), String(p['output'])).toBe(0);
-  const st = await session.am('PerformOperationalAction', [urn], cred, 'geni_start', {});
-  expect(geniCode(st), String(st['output'])).toBe(0);
+  await provisionSliver(session, slice, host, { attributes, start: true });
 }

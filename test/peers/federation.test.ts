@@ -16,6 +16,7 @@ import { client, selfSignedCert, type TestUser } from '../support/authority.js';
 import { sfa } from '../support/cli.js';
 import { NOW } from '../support/paths.js';
 import { tempRoot } from '../support/tmp.js';
+import { createLoginToken } from '../../src/web/login-tokens.js';
 import {
   authorityRoot,
   fault,
@@ -228,6 +229,38 @@ describe('forwarding to the peer that holds the name', () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => silent.close(() => r()));
     }
+  });
+});
+
+describe("the web view's peers page (operators)", () => {
+  it('shows plc: its registry, aggregate, root, the relays to it and the peering audit trail', async () => {
+    // A slice manager call at ple is relayed to plc's aggregate too (unreachable here).
+    const sm = client(pleServer.urls.slicemgr, ple.users['alice']!.keyPem, alice.gid);
+    await sm('ListResources', [alice.cred], {
+      geni_rspec_version: { type: 'GENI', version: '3' },
+    }).catch(() => undefined);
+    const { token } = createLoginToken(ple.dir, { now: clock });
+    const web = pleServer.urls.web;
+    const login = await fetch(`${web}login?token=${token}`, { redirect: 'manual' });
+    expect(login.status).toBe(303);
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const r = await fetch(`${web}api/peers`, { headers: { cookie } });
+    expect(r.status).toBe(200);
+    const body = (await r.json()) as {
+      peers: Record<string, unknown>[];
+      audit: { action: string; peer: string }[];
+    };
+    const peer = body.peers.find((p) => p['hrn'] === 'plc')!;
+    expect(peer).toMatchObject({
+      registry_url: plcUrl,
+      aggregate_url: 'https://127.0.0.1:12346/',
+    });
+    expect(peer['root_fingerprint']).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    const relays = peer['relays'] as { count: number; success_rate: number; last_error: string };
+    expect(relays.count).toBeGreaterThanOrEqual(1);
+    expect(relays.success_rate).toBe(0);
+    expect(relays.last_error).toBeTruthy();
+    expect(body.audit.filter((a) => a.peer === 'plc').map((a) => a.action)).toContain('add');
   });
 });
 

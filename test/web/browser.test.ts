@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLoginToken } from '../../src/web/login-tokens.js';
-import { aliceSession, geniCode, type AliceSession } from '../support/authority.js';
+import { aliceSession, type AliceSession } from '../support/authority.js';
 import { launchChromium, missingChromium, watchedPage } from '../support/chromium.js';
 import { NOW } from '../support/paths.js';
+import { provisionSliver } from '../support/slivers.js';
 
 const missing = missingChromium();
-const SLICE = 'urn:publicid:IDN+ple:inria+slice+myslice';
 const REPORTED = 'node1.inria.fr';
 const EVIL = '<script>alert(1)</script>';
 
@@ -52,18 +52,7 @@ beforeAll(async () => {
   requireChromium();
   s = await aliceSession();
   base = s.running.urls.web;
-  const cred = await s.sliceCred('myslice');
-  const users = [{ urn: 'urn:publicid:IDN+ple:inria+user+alice', keys: [s.alice.sshKey] }];
-  const rspec =
-    '<?xml version="1.0"?><rspec type="request" xmlns="http://www.geni.net/resources/rspec/3">' +
-    `<node client_id="n1" component_id="urn:publicid:IDN+ple:inria+node+${REPORTED}" component_manager_id="urn:publicid:IDN+ple+authority+cm" exclusive="false"><sliver_type name="plab-vserver"/></node></rspec>`;
-  const a = await s.am('Allocate', SLICE, cred, rspec, { geni_users: users });
-  expect(geniCode(a), String(a['output'])).toBe(0);
-  const p = await s.am('Provision', [SLICE], cred, {
-    geni_rspec_version: { type: 'GENI', version: '3' },
-    geni_users: users,
-  });
-  expect(geniCode(p), String(p['output'])).toBe(0);
+  const p = await provisionSliver(s, 'myslice', REPORTED);
   const sliverUrn = String(
     ((p['value'] as Record<string, unknown>)['geni_slivers'] as Record<string, unknown>[])[0]![
       'geni_sliver_urn'

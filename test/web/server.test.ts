@@ -8,6 +8,7 @@ import { createLoginToken } from '../../src/web/login-tokens.js';
 import { aliceSession, geniCode, type AliceSession } from '../support/authority.js';
 import { sfa } from '../support/cli.js';
 import { NOW } from '../support/paths.js';
+import { provisionSliver } from '../support/slivers.js';
 
 const SLICE = 'urn:publicid:IDN+ple:inria+slice+myslice';
 const NODE = 'node1.inria.fr';
@@ -35,18 +36,7 @@ async function login(): Promise<string> {
 beforeAll(async () => {
   s = await aliceSession({ slices: ['other'] });
   base = s.running.urls.web;
-  const cred = await s.sliceCred('myslice');
-  const users = [{ urn: 'urn:publicid:IDN+ple:inria+user+alice', keys: [s.alice.sshKey] }];
-  const rspec =
-    '<?xml version="1.0"?><rspec type="request" xmlns="http://www.geni.net/resources/rspec/3">' +
-    `<node client_id="n1" component_id="urn:publicid:IDN+ple:inria+node+${NODE}" component_manager_id="urn:publicid:IDN+ple+authority+cm" exclusive="false"><sliver_type name="plab-vserver"/></node></rspec>`;
-  const a = await s.am('Allocate', SLICE, cred, rspec, { geni_users: users });
-  expect(geniCode(a), String(a['output'])).toBe(0);
-  const p = await s.am('Provision', [SLICE], cred, {
-    geni_rspec_version: { type: 'GENI', version: '3' },
-    geni_users: users,
-  });
-  expect(geniCode(p), String(p['output'])).toBe(0);
+  await provisionSliver(s, 'myslice', NODE);
   // An unmanaged node's status, as `sfa node status` records it.
   s.running.engine.setNodeStatus(NODE, { loadAverage: 2.5, check: 'up', at: NOW });
 }, 60_000);
@@ -216,6 +206,25 @@ describe('JSON', () => {
     const missing = await json('/api/nodes/no.such.node');
     expect(missing.status).toBe(404);
     expect(missing.body['error']).toContain('no.such.node');
+  });
+});
+
+describe('an exclusive node under a lease', () => {
+  it('is shown unavailable, free again when its lease ends (next_free)', async () => {
+    const cred = await s.sliceCred('other');
+    const host = 'node4.inria.fr';
+    const end = new Date(NOW.getTime() + 2 * 3_600_000).toISOString().replace('.000', '');
+    const rspec =
+      '<?xml version="1.0"?><rspec type="request" xmlns="http://www.geni.net/resources/rspec/3" xmlns:sfa-ts="http://sfa-ts.org/resources/rspec/ext/sfa-ts/1">' +
+      `<node client_id="box" component_id="urn:publicid:IDN+ple:inria+node+${host}" component_manager_id="urn:publicid:IDN+ple+authority+cm" exclusive="true"><sliver_type name="plab-vserver"/></node>` +
+      `<sfa-ts:lease start_time="${NOW.toISOString().replace('.000', '')}" end_time="${end}"><sfa-ts:node component_id="urn:publicid:IDN+ple:inria+node+${host}"/></sfa-ts:lease></rspec>`;
+    const a = await s.am('Allocate', 'urn:publicid:IDN+ple:inria+slice+other', cred, rspec, {});
+    expect(geniCode(a), String(a['output'])).toBe(0);
+    const r = await json('/api/nodes');
+    const node = (r.body['nodes'] as Record<string, unknown>[]).find(
+      (n) => n['hostname'] === host,
+    )!;
+    expect(node).toMatchObject({ exclusive: true, next_free: end });
   });
 });
 
