@@ -20,6 +20,8 @@ export interface AmCaller {
   /** The certificate and the issuer chain the client sent with it (a tool's chain for speaks-for). */
   peerChainPem?: string | undefined;
   now: Date;
+  /** Who called and with which client (User-Agent), for records only (never to authorize). */
+  origin?: { caller: string; client?: string };
 }
 
 export interface AmAuthOptions {

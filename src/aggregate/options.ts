@@ -120,3 +120,26 @@ export function readOptions(value: XmlRpcValue | undefined): AmOptions {
     sliceUrn: optionalString(o, 'geni_slice_urn'),
   };
 }
+
+/**
+ * The option a slice manager adds when it relays a call: who called it and with which client
+ * (`{caller, client}`), so that the aggregate's records (a slice's history) name the researcher
+ * and the client program rather than the slice manager. Informative only: authorization uses
+ * the credentials and the TLS caller, never this.
+ */
+export const ORIGIN_OPTION = 'sfa_ts_origin';
+
+/** The origin a relayed call's options carry, if well formed (bounded strings). */
+export function readOrigin(
+  options: XmlRpcValue | undefined,
+): { caller: string; client?: string } | undefined {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) return undefined;
+  const o = (options as XmlRpcStruct)[ORIGIN_OPTION];
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return undefined;
+  const { caller, client } = o as XmlRpcStruct;
+  if (typeof caller !== 'string' || caller === '' || caller.length > 300) return undefined;
+  return {
+    caller,
+    ...(typeof client === 'string' && client.length <= 200 ? { client } : {}),
+  };
+}

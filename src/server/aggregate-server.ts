@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:https';
 import { callAggregate } from '../aggregate/api.js';
+import { readOrigin } from '../aggregate/options.js';
 import type { AmContext } from '../aggregate/context.js';
 import { NodeChanges } from '../aggregate/node-changes.js';
 import { callNodeApi, isNodePath } from '../aggregate/node-api.js';
@@ -99,14 +100,19 @@ export function createAggregateServer(opts: AggregateServerOptions): Server {
       const touched = SLICE_CHANGES.has(method) ? slicesTouched(ctx, params) : [];
       const result = callAggregate(ctx, caller, path, method, params, log);
       if (!READ_ONLY.has(method)) nodeChanges.notify();
-      if (result.code === 0) {
+      if (result.code === 0 && touched.length > 0) {
+        // Relayed by a slice manager: its word on who called it, with which client.
+        const origin = params.map(readOrigin).find((o) => o !== undefined);
+        const tls = callerLabel(peer.certificate);
+        const actor = origin ? `${logText(origin.caller, 300)} via ${tls}` : tls;
+        const client = origin ? (origin.client ?? null) : (userAgent ?? null);
         for (const sliceUrn of touched) {
           try {
             ctx.engine.recordSliceCall(sliceUrn, {
               at: now,
               action: actionName(method, params),
-              actor: callerLabel(peer.certificate),
-              client: userAgent === undefined ? null : logText(userAgent, 200),
+              actor,
+              client: client === null ? null : logText(client, 200),
             });
           } catch (e) {
             // The call succeeded: a history row that cannot be written is logged, not failed.

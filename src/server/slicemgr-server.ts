@@ -5,6 +5,7 @@
 import type { Server } from 'node:https';
 import { callSliceManager, type SmContext } from '../slicemgr/slice-manager.js';
 import type { ConnectionLimits } from '../xmlrpc/connection-guard.js';
+import { logText } from '../text.js';
 import { createXmlRpcServer } from '../xmlrpc/server.js';
 import { callLine, callerLabel, type Logger } from './log.js';
 
@@ -22,7 +23,7 @@ export function createSliceManagerServer(opts: {
     cert: ctx.identity.gid.pem,
     log,
     connections: opts.connections,
-    handler: async ({ method, params, peer }) => {
+    handler: async ({ method, params, peer, userAgent }) => {
       const started = performance.now();
       const now = clock();
       opts.beforeCall?.(now);
@@ -33,6 +34,10 @@ export function createSliceManagerServer(opts: {
           peerCertPem: peer.certificate,
           peerChainPem: peer.chainPem,
           now,
+          origin: {
+            caller: callerLabel(peer.certificate),
+            ...(userAgent === undefined ? {} : { client: logText(userAgent, 200) }),
+          },
         },
         method,
         params,

@@ -23,7 +23,7 @@ import { authorizeAm, type AmCaller } from '../aggregate/authorize-am.js';
 import { checkV3Signature } from '../aggregate/api.js';
 import { amFailure, amSuccess } from '../aggregate/envelope.js';
 import { trustedCerts } from '../aggregate/trusted-certs.js';
-import { readOptions, type AmOptions } from '../aggregate/options.js';
+import { ORIGIN_OPTION, readOptions, type AmOptions } from '../aggregate/options.js';
 import { readSliceUrn, readUrns } from '../aggregate/v3/common.js';
 import type { VerifiedCredential } from '../credentials/verify-credential.js';
 import type { RelayCredentials } from './credentials.js';
@@ -53,6 +53,7 @@ export interface SmContext {
 
 const STATS = 'sfa_ts_aggregates';
 const RELAYED_BY = 'sfa_ts_relayed_by';
+const ORIGIN = ORIGIN_OPTION;
 const AD_LIFETIME_MS = 3_600_000;
 
 interface Answer {
@@ -102,13 +103,26 @@ function targets(
     )
     .filter((a) => !only || only.has(a.hrn.toLowerCase()));
 }
-function optionsOut(ctx: SmContext, raw: XmlRpcStruct): XmlRpcStruct {
+function optionsOut(ctx: SmContext, raw: XmlRpcStruct, caller: AmCaller): XmlRpcStruct {
   const relayedBy = readRelayedBy(raw);
   // The caller's own speaks-for and call_id are ours to honour, not the aggregates'.
   const rest: XmlRpcStruct = { ...raw };
   delete rest['geni_speaking_for'];
   delete rest['call_id'];
-  return { ...rest, [RELAYED_BY]: [...relayedBy, ctx.authority] };
+  // Who called us, with which client, for the aggregates' records (a slice's history): the
+  // first slice manager's word, passed on by the next; never used to authorize anything.
+  const origin =
+    typeof raw[ORIGIN] === 'object' && raw[ORIGIN] !== null
+      ? raw[ORIGIN]
+      : caller.origin && {
+          caller: caller.origin.caller,
+          ...(caller.origin.client === undefined ? {} : { client: caller.origin.client }),
+        };
+  return {
+    ...rest,
+    [RELAYED_BY]: [...relayedBy, ctx.authority],
+    ...(origin ? { [ORIGIN]: origin } : {}),
+  };
 }
 
 function failureSummary(
@@ -252,7 +266,7 @@ async function listResources(
       [STATS]: hit.answer[STATS]!,
     });
   const aggs = targets(ctx, caller, raw);
-  const relayOptions = { ...optionsOut(ctx, raw), geni_compressed: false };
+  const relayOptions = { ...optionsOut(ctx, raw, caller), geni_compressed: false };
   const outcomes = await relayAll(
     aggs,
     'ListResources',
@@ -385,7 +399,7 @@ async function sliceCall(
       `slice ${slice} is not under ${ctx.authority}: delegate your slice credential to ${ctx.identity.gid.urn} (sfi -d) to use it through this slice manager`,
     );
   }
-  const out = optionsOut(ctx, raw);
+  const out = optionsOut(ctx, raw, caller);
   const paramsFor = (a: Aggregate): XmlRpcWritable[] => {
     const mine = urnsFor(a);
     switch (method) {
@@ -506,7 +520,7 @@ async function allocate(
       `slice ${slice} is not under ${ctx.authority}: delegate your slice credential to ${ctx.identity.gid.urn} (sfi -d) to use it through this slice manager`,
     );
   }
-  const out = optionsOut(ctx, raw);
+  const out = optionsOut(ctx, raw, caller);
   const aggs = [...parts.keys()].map((h) => byHrn.get(h)!);
   const outcomes = await relayAll(
     aggs,

@@ -328,3 +328,22 @@ describe('operator endpoints', () => {
     expect(sfa(['web', 'login', '--help']).stdout).toContain('--ttl-minutes');
   }, 60_000);
 });
+
+describe('a slice changed through the slice manager', () => {
+  it('has the researcher, via the slice manager, and the client program in its history', async () => {
+    const sm = await aliceSession({ interface: 'slicemgr', slices: ['viasm'] });
+    try {
+      await provisionSliver(sm, 'viasm', 'node2.inria.fr');
+      const rows = sm.running.engine.sliceAudit('urn:publicid:IDN+ple:inria+slice+viasm');
+      expect(rows.map((r) => [r.action, r.actor, r.client])).toEqual(
+        ['Allocate', 'Provision'].map((action) => [
+          action,
+          'urn:publicid:IDN+ple:inria+user+alice via urn:publicid:IDN+ple+authority+sa',
+          'sfa-ts-xmlrpc',
+        ]),
+      );
+    } finally {
+      await sm.close();
+    }
+  }, 60_000);
+});
