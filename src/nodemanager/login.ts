@@ -19,7 +19,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { timingSafeEqual } from 'node:crypto';
+import { createPublicKey, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
@@ -31,6 +31,7 @@ import type {
   ServerChannel,
   Session,
 } from 'ssh2';
+import { publicKeyToOpenSsh } from '../credentials/keys.js';
 import type { ContainerRuntime } from './runtime/runtime.js';
 
 const { Server, utils } = ssh2;
@@ -90,7 +91,10 @@ function matchingKey(
   keys: readonly string[],
   offered: { algo: string; data: Buffer },
 ): ParsedKey | undefined {
-  for (const line of keys) {
+  for (const given of keys) {
+    // A key registered as PEM (as `openssl rsa -pubout` writes it) is the same RSA key.
+    const line = /^-----BEGIN/.test(given.trim()) ? pemToOpenSsh(given) : given;
+    if (line === undefined) continue;
     const parsed = utils.parseKey(line);
     if (parsed instanceof Error) continue;
     const key = Array.isArray(parsed) ? parsed[0] : parsed;
@@ -104,6 +108,15 @@ function matchingKey(
     }
   }
   return undefined;
+}
+
+/** The OpenSSH line of an RSA public key in PEM, or undefined if it is not one. */
+function pemToOpenSsh(pem: string): string | undefined {
+  try {
+    return publicKeyToOpenSsh(createPublicKey(pem));
+  } catch {
+    return undefined;
+  }
 }
 
 /** One shell word, quoted for `sh -c`. */

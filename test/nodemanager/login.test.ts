@@ -241,6 +241,31 @@ describe('ssh login into a sliver (the node manager serves it with the ssh2 libr
     expect(out).toMatch(/^33 101\r\n\[resized\]40 120\r\n$/);
   }, 30_000);
 
+  it('a slice user’s RSA key registered as PEM (openssl rsa -pubout) logs in too', async () => {
+    requireNode();
+    // The same slice's sliver, now with the other key given as PEM to the aggregate.
+    const pem = execFileSync('ssh-keygen', ['-e', '-m', 'PKCS8', '-f', `${otherKeyFile}.pub`], {
+      encoding: 'utf8',
+    });
+    const target = agent!.loginTarget(LOGIN)!;
+    const withPem = { ...target, keys: [...target.keys, pem] };
+    const pemLogin = new LoginService({
+      dir: join(nodeDir, 'login'),
+      runtime: agent!.runtime,
+      lookup: (name) => (name === LOGIN ? withPem : undefined),
+      address: '127.0.0.1',
+      port: 0,
+    });
+    await pemLogin.start();
+    try {
+      const r = await ssh(otherKeyFile, LOGIN, ['echo pem'], '', pemLogin.port);
+      expect(r.stdout).toBe('pem\n');
+      expect(r.status).toBe(0);
+    } finally {
+      await pemLogin.stop();
+    }
+  }, 30_000);
+
   it('another key is refused', async () => {
     requireNode();
     const r = await ssh(otherKeyFile, LOGIN, ['echo in']);
