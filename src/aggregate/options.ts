@@ -143,3 +143,8 @@ export function readOrigin(
     ...(typeof client === 'string' && client.length <= 200 ? { client } : {}),
   };
 }
+
+/** Whether a caller label (a URN) names an authority: only they may pass an origin on. */
+export function isAuthorityCaller(label: string | undefined): boolean {
+  return label !== undefined && /^urn:publicid:IDN\+[^+]+\+authority\+/.test(label);
+}

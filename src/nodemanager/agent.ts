@@ -197,6 +197,8 @@ export class NodeAgent {
   readonly vsys: VsysService;
   /** Whether this process has set the node's bridge up. */
   private networkReady = false;
+  /** What the network could not do for a running sliver (said in its error). */
+  private networkNotes = new Map<string, string>();
   /** Whether this process has removed the namespaces left by slivers that are gone. */
   private networkSwept = false;
   readonly nodePrefix: string;
@@ -598,13 +600,14 @@ export class NodeAgent {
         hostId: this.uidBase + DEFAULT_ID_RANGE * uids[x.name]!.index,
         values: (byName.get(x.name)?.attributes ?? [])
           .filter((a) => a.name === 'vsys')
-          .map((a) => a.value),
+          .map((a) => ({ value: a.value, source: a.source })),
       })),
     );
     for (const x of slivers) {
-      const refused = refusals.get(x.name);
-      if (refused !== undefined)
-        x.error = x.error === undefined ? refused : `${x.error}; ${refused}`;
+      if (x.state !== 'running') continue;
+      for (const note of [refusals.get(x.name), this.networkNotes.get(x.name)]) {
+        if (note !== undefined) x.error = x.error === undefined ? note : `${x.error}; ${note}`;
+      }
     }
   }
 
@@ -632,7 +635,8 @@ export class NodeAgent {
       });
     }
     try {
-      const problems = await network.apply(nets);
+      const { problems, notes } = await network.apply(nets);
+      this.networkNotes = notes;
       for (const [name, why] of problems) {
         failures.set(name, `network: ${why}`);
         errors.push(`network ${name}: ${why}`);

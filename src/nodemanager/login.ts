@@ -18,9 +18,10 @@
  * and the time to authenticate.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createPublicKey, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import type {
@@ -61,10 +62,13 @@ export interface LoginOptions {
 
 /** Most connections at once; most sessions per connection; failed keys before the end. */
 const MAX_CONNECTIONS = 64;
+/** Connections from one address at once, and connections not yet authenticated. */
+const MAX_PER_ADDRESS = 8;
+const MAX_UNAUTHENTICATED = 32;
 const MAX_CHANNELS = 10;
 const MAX_AUTH_FAILURES = 10;
 /** Time from TCP connect to authenticated. */
-const AUTH_TIMEOUT_MS = 30_000;
+const AUTH_TIMEOUT_MS = 20_000;
 /** After the client left: HUP, then KILL if the command is still there. */
 const KILL_AFTER_MS = 2_000;
 /** A sliver's default shell (busybox has it; full images too). */
@@ -162,26 +166,41 @@ function sessionProcess(
   );
 }
 
-/** Resize the terminal `script` made for runc (runc follows with SIGWINCH). */
-function resize(proc: ChildProcess, rows: number, cols: number): void {
-  try {
-    const pid = proc.pid;
-    if (pid === undefined) return;
-    const child = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')[0];
-    if (!child) return;
-    const tty = readlinkSync(`/proc/${child}/fd/0`);
+/**
+ * Resize the terminal `script` made for runc (runc follows with SIGWINCH). Asynchronous, one
+ * `stty` at a time per session: a flood of window changes costs one process, not the event loop.
+ */
+function resizer(proc: ChildProcess): (rows: number, cols: number) => void {
+  let busy = false;
+  let next: [number, number] | undefined;
+  const go = () => {
+    if (busy || next === undefined) return;
+    const [rows, cols] = next;
+    next = undefined;
+    let tty: string;
+    try {
+      const pid = proc.pid!;
+      const child = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')[0];
+      tty = child ? readlinkSync(`/proc/${child}/fd/0`) : '';
+    } catch {
+      return; // The session is ending: nothing to resize.
+    }
     if (!/^\/dev\/pts\/\d+$/.test(tty)) return;
-    execFileSync(
+    busy = true;
+    execFile(
       'stty',
       ['-F', tty, 'rows', String(size(rows, 24)), 'cols', String(size(cols, 80))],
-      {
-        stdio: 'ignore',
-        timeout: 2000,
+      { timeout: 2000 },
+      () => {
+        busy = false;
+        go();
       },
     );
-  } catch {
-    // The session is ending: nothing to resize.
-  }
+  };
+  return (rows, cols) => {
+    next = [rows, cols];
+    go();
+  };
 }
 
 function onPath(cmd: string): boolean {
@@ -195,9 +214,13 @@ const SIGNALS: Record<string, number> = { HUP: 1, INT: 2, QUIT: 3, KILL: 9, TERM
 export class LoginService {
   private readonly options: LoginOptions;
   private readonly log: (line: string) => void;
-  private server: InstanceType<typeof Server> | undefined;
+  private server: NetServer | undefined;
   private readonly connections = new Set<Connection>();
   private readonly processes = new Set<ChildProcess>();
+  private readonly sockets = new Set<Socket>();
+  /** Connections not yet logged in, by `ip:port`. */
+  private readonly pending = new Map<string, Socket>();
+  private readonly perAddress = new Map<string, number>();
   /** The port it listens on, once started. */
   port = 0;
 
@@ -215,9 +238,11 @@ export class LoginService {
       );
     }
     const hostKey = loginHostKey(this.options.dir);
-    const server = new Server({ hostKeys: [hostKey], ident: 'sfa-nodemanager' }, (client, info) =>
-      this.connection(client, info.ip),
+    const ssh = new Server({ hostKeys: [hostKey], ident: 'sfa-nodemanager' }, (client, info) =>
+      this.connection(client, info.ip, `${info.ip}:${info.port}`),
     );
+    // Our own listener: the limits hold from the TCP connection on, before any SSH byte.
+    const server = createServer((socket) => this.gate(socket, ssh));
     this.server = server;
     const address = this.options.address ?? '0.0.0.0';
     const port = this.options.port ?? 22;
@@ -245,29 +270,60 @@ export class LoginService {
   async stop(): Promise<void> {
     for (const p of this.processes) p.kill('SIGHUP');
     for (const c of this.connections) c.end();
+    for (const socket of this.sockets) socket.destroy();
     const server = this.server;
     this.server = undefined;
     if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  private connection(client: Connection, ip: string): void {
-    if (this.connections.size >= MAX_CONNECTIONS) {
-      this.log(`login: refused a connection from ${ip}: ${MAX_CONNECTIONS} connections already`);
-      client.end();
+  /**
+   * A new TCP connection: refused when there are too many (in all, from its address, not yet
+   * logged in), closed if it has not logged in within AUTH_TIMEOUT_MS; else handed to ssh2.
+   */
+  private gate(socket: Socket, ssh: InstanceType<typeof Server>): void {
+    const ip = socket.remoteAddress ?? '';
+    const key = `${ip}:${socket.remotePort}`;
+    const fromIp = this.perAddress.get(ip) ?? 0;
+    const refused =
+      this.sockets.size >= MAX_CONNECTIONS
+        ? `${MAX_CONNECTIONS} connections already`
+        : fromIp >= MAX_PER_ADDRESS
+          ? `${MAX_PER_ADDRESS} connections from this address already`
+          : this.pending.size >= MAX_UNAUTHENTICATED
+            ? `${MAX_UNAUTHENTICATED} connections still logging in`
+            : undefined;
+    if (refused !== undefined) {
+      this.log(`login: refused a connection from ${ip}: ${refused}`);
+      socket.destroy();
       return;
     }
+    this.sockets.add(socket);
+    this.pending.set(key, socket);
+    this.perAddress.set(ip, fromIp + 1);
+    socket.setTimeout(AUTH_TIMEOUT_MS, () => {
+      if (this.pending.get(key) === socket) socket.destroy();
+    });
+    socket.on('error', () => {});
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      if (this.pending.get(key) === socket) this.pending.delete(key);
+      const left = (this.perAddress.get(ip) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(ip, left);
+      else this.perAddress.delete(ip);
+    });
+    ssh.injectSocket(socket);
+  }
+
+  private connection(client: Connection, ip: string, key: string): void {
     this.connections.add(client);
     let user: string | undefined;
     let authenticated = false;
     let failures = 0;
     let why = 'no authentication';
-    const timer = setTimeout(() => client.end(), AUTH_TIMEOUT_MS);
-    timer.unref();
     client.on('error', () => {
       // A client that drops the connection: its sessions end with it (logged there).
     });
     client.on('close', () => {
-      clearTimeout(timer);
       this.connections.delete(client);
       if (!authenticated) {
         this.log(
@@ -282,7 +338,8 @@ export class LoginService {
       const key = target === undefined ? undefined : matchingKey(target.keys, ctx.key);
       if (key === undefined) {
         why = target === undefined ? 'no such login on this node' : 'not a key of this slice';
-        if (ctx.signature !== undefined && ++failures >= MAX_AUTH_FAILURES) client.end();
+        // Every refused key counts (as OpenSSH's MaxAuthTries): no unbounded probing of keys.
+        if (++failures >= MAX_AUTH_FAILURES) client.end();
         return ctx.reject(['publickey']);
       }
       // Without a signature the client only asks whether the key would do.
@@ -296,7 +353,10 @@ export class LoginService {
     });
     client.on('ready', () => {
       authenticated = true;
-      clearTimeout(timer);
+      // Logged in: no more login deadline for its connection.
+      const socket = this.pending.get(key);
+      this.pending.delete(key);
+      socket?.setTimeout(0);
       let channels = 0;
       client.on('session', (accept, reject) => {
         if (++channels > MAX_CHANNELS) return reject();
@@ -308,12 +368,14 @@ export class LoginService {
   private session(session: Session, login: string, ip: string): void {
     let pty: PseudoTtyInfo | undefined;
     let proc: ChildProcess | undefined;
+    let resize: ((rows: number, cols: number) => void) | undefined;
+    let started = false;
     session.on('pty', (accept, _reject, info) => {
       pty = info;
       accept?.();
     });
     session.on('window-change', (accept, _reject, info) => {
-      if (proc !== undefined && pty !== undefined) resize(proc, info.rows, info.cols);
+      resize?.(info.rows, info.cols);
       accept?.();
     });
     session.on('env', (accept) => accept?.());
@@ -322,11 +384,21 @@ export class LoginService {
       if (proc !== undefined && n !== undefined) proc.kill(n);
       accept?.();
     });
-    const run = (channel: ServerChannel, command: string | undefined) => {
+    // One command per session, as sshd: a second exec or shell is refused, never run unread.
+    const run = (
+      accept: () => ServerChannel | undefined,
+      reject: (() => unknown) | undefined,
+      command: string | undefined,
+    ) => {
+      if (started) return void reject?.();
+      started = true;
+      const channel = accept();
+      if (channel === undefined) return;
       proc = this.run(channel, login, ip, command, pty);
+      if (proc !== undefined && pty !== undefined) resize = resizer(proc);
     };
-    session.on('exec', (accept, _reject, info) => run(accept(), info.command));
-    session.on('shell', (accept) => run(accept(), undefined));
+    session.on('exec', (accept, reject, info) => run(accept, reject, info.command));
+    session.on('shell', (accept, reject) => run(accept, reject, undefined));
     session.on('subsystem', (_accept, reject) => reject());
   }
 
@@ -341,10 +413,11 @@ export class LoginService {
     const target = this.options.lookup(login);
     if (target === undefined || !target.running) {
       const state = target === undefined ? 'gone (deleted or expired)' : 'stopped';
-      channel.stderr.write(
-        `sfa: the sliver ${login} on this node is ${state}; ` +
-          `start it with PerformOperationalAction geni_start (sfi start, omni performoperationalaction)\r\n`,
-      );
+      const todo =
+        target === undefined
+          ? 'allocate and provision it again (sfi allocate, sfi provision)'
+          : 'start it with PerformOperationalAction geni_start (sfi start, omni performoperationalaction)';
+      channel.stderr.write(`sfa: the sliver ${login} on this node is ${state}; ${todo}\r\n`);
       channel.exit(1);
       channel.end();
       this.log(`login ${login} from ${ip}: ${what}: sliver ${state}`);

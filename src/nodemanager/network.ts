@@ -120,6 +120,33 @@ function run(file: string, args: readonly string[], input?: string): Promise<str
   });
 }
 
+/** `proto:port` of every TCP and UDP port a process of the node listens on (any address). */
+async function listeningPorts(): Promise<Set<string>> {
+  const out = await run('ss', ['-Hlntu']).catch(() => '');
+  const taken = new Set<string>();
+  for (const line of out.split('\n')) {
+    const [proto, , , , local] = line.trim().split(/\s+/);
+    const port = /:(\d+)$/.exec(local ?? '')?.[1];
+    if ((proto === 'tcp' || proto === 'udp') && port !== undefined) taken.add(`${proto}:${port}`);
+  }
+  return taken;
+}
+
+/** The ranges of `ports` with the `taken` ones cut out. */
+function grantable(ports: readonly PortGrant[], taken: ReadonlySet<string>): PortGrant[] {
+  const out: PortGrant[] = [];
+  for (const p of ports) {
+    let from = p.from;
+    for (let port = p.from; port <= p.to + 1; port++) {
+      if (port > p.to || taken.has(`${p.proto}:${port}`)) {
+        if (port > from) out.push({ proto: p.proto, from, to: port - 1 });
+        from = port + 1;
+      }
+    }
+  }
+  return out;
+}
+
 /** A burst of 20 ms at `kbit` kbit/s (at least 16 KiB). */
 function burstBytes(kbit: number): number {
   return Math.max(16 * 1024, Math.ceil((kbit * 1000) / 8 / 50));
@@ -140,12 +167,19 @@ export class NodeNetwork {
   private readonly prefixLength: number;
   private readonly size: number;
   private readonly tag: string;
-  /** The nftables ruleset last applied by this process (rewritten only when it changes). */
+  /** The nftables rulesets last applied by this process (rewritten only when they change). */
   private appliedRules: string | undefined;
+  private appliedBridgeRules: string | undefined;
   /** The rate applied to each sliver by this process (undefined: none). */
   private readonly appliedRates = new Map<string, number | undefined>();
 
   constructor(nodePrefix: string, config: NetworkConfig = {}) {
+    // It names the nftables tables: a letter first, then letters, digits and '-'.
+    if (!/^[a-z][a-z0-9-]{0,39}$/.test(nodePrefix)) {
+      throw new NetworkError(
+        `the node prefix ${JSON.stringify(nodePrefix)} must start with a letter (lowercase letters, digits and '-')`,
+      );
+    }
     this.nodePrefix = nodePrefix;
     this.tag = nodeTag(nodePrefix);
     this.bridge = `sfb${this.tag}`;
@@ -180,6 +214,16 @@ export class NodeNetwork {
     return `sfv${this.tag}${index.toString(16)}`;
   }
 
+  /**
+   * The fixed MAC of sliver `index`'s `eth0` (locally administered, from the node tag and the
+   * index): pinned on the bridge, so no sliver can take another's frames.
+   */
+  macOf(index: number): string {
+    const t = this.tag;
+    const i = index.toString(16).padStart(4, '0');
+    return `02:${t.slice(0, 2)}:${t.slice(2, 4)}:${t.slice(4, 6)}:${i.slice(0, 2)}:${i.slice(2, 4)}`;
+  }
+
   /** The bridge with the gateway address, up; its loopback forwards allowed. Idempotent. */
   async ensureNode(): Promise<void> {
     if (!existsSync(`/sys/class/net/${this.bridge}`)) {
@@ -209,20 +253,25 @@ export class NodeNetwork {
     const veth = this.hostVeth(index);
     const address = `${this.addressOf(index)}/${this.prefixLength}`;
     await this.deleteVeth(veth);
+    const mac = this.macOf(index);
     await run('ip', [
-      'link',
-      'add',
-      veth,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'eth0',
-      'netns',
-      String(pid),
+      ...['link', 'add', veth, 'type', 'veth'],
+      ...['peer', 'name', 'eth0', 'address', mac, 'netns', String(pid)],
     ]);
     await run('ip', ['link', 'set', veth, 'alias', this.label(name), 'master', this.bridge, 'up']);
-    await run('bridge', ['link', 'set', 'dev', veth, 'isolated', 'on']);
+    // Isolated, no learning, no flooding of unknown or multicast frames to it: the bridge sends
+    // it only what is addressed to its pinned MAC (and broadcasts such as ARP).
+    await run('bridge', [
+      ...['link', 'set', 'dev', veth, 'isolated', 'on'],
+      ...['learning', 'off', 'flood', 'off', 'mcast_flood', 'off'],
+    ]);
+    await run('bridge', ['fdb', 'replace', mac, 'dev', veth, 'master', 'static']);
+    await run('ip', [
+      ...['neigh', 'replace', this.addressOf(index), 'lladdr', mac],
+      ...['dev', this.bridge, 'nud', 'permanent'],
+    ]);
+    // Its allow-list entry before its container starts: until then its veth sends nothing.
+    await this.applyBridgeTable();
     // Inside: as the node's root, in the container's network namespace only.
     await run(
       'nsenter',
@@ -256,12 +305,15 @@ export class NodeNetwork {
     this.appliedRates.delete(name);
   }
 
-  /** The node's nftables table: NAT, the granted ports' forwards, the slivers' isolation. */
-  rules(slivers: readonly SliverNet[]): string {
+  /**
+   * The node's nftables table: NAT, the granted ports' forwards, the slivers' isolation. A port
+   * of `taken` (the node's own services) is never forwarded.
+   */
+  rules(slivers: readonly SliverNet[], taken: ReadonlySet<string> = new Set()): string {
     const t = `ip ${this.nodePrefix}`;
     const br = `"${this.bridge}"`;
     const forwards = slivers.flatMap((s) =>
-      s.ports.map(
+      grantable(s.ports, taken).map(
         (p) =>
           `fib daddr type local ${p.proto} dport ${p.from === p.to ? p.from : `${p.from}-${p.to}`} dnat to ${this.addressOf(s.index)}`,
       ),
@@ -279,6 +331,9 @@ export class NodeNetwork {
       '  chain postrouting {',
       '    type nat hook postrouting priority srcnat; policy accept;',
       `    oifname ${br} ip saddr 127.0.0.0/8 masquerade`,
+      // A sliver reaching a forwarded port through the node's address: the answer must come
+      // back through the node (isolated ports would drop it going straight to the sliver).
+      `    oifname ${br} ip saddr ${this.subnet} ct status dnat masquerade`,
       ...(this.nat ? [`    ip saddr ${this.subnet} oifname != ${br} masquerade`] : []),
       '  }',
       // Toward a sliver: replies, and new connections to a granted port; nothing else.
@@ -295,39 +350,92 @@ export class NodeNetwork {
       `    oifname ${br} ip daddr ${this.subnet} drop`,
       '  }',
       '}',
-      // What a sliver sends: from its own address only, and no IPv6 (the sliver's root could
-      // set any address on its end).
+    ];
+    return `${lines.join('\n')}\n`;
+  }
+
+  /**
+   * The node's bridge table: an allow-list. A sliver's veth passes only frames from its pinned
+   * MAC carrying its own address (IPv4 or ARP), never to 127.0.0.0/8 (the bridge lets loopback
+   * forwards out, so a frame to 127.0.0.1 would reach the node's loopback-only services);
+   * anything else from a veth of this node, a veth without an entry included, is dropped.
+   */
+  bridgeRules(indexes: readonly number[]): string {
+    const lines = [
       `table bridge ${this.nodePrefix} {`,
       '  chain prerouting {',
       '    type filter hook prerouting priority filter; policy accept;',
-      ...slivers.flatMap((s) => {
-        const v = `"${this.hostVeth(s.index)}"`;
-        const ip = this.addressOf(s.index);
-        return [
-          `    iifname ${v} ether type ip ip saddr != ${ip} drop`,
-          `    iifname ${v} ether type arp arp saddr ip != ${ip} drop`,
-          `    iifname ${v} ether type != { ip, arp } drop`,
-        ];
-      }),
+      `    iifname "sfv${this.tag}*" ip daddr 127.0.0.0/8 drop`,
+      ...[...new Set(indexes)]
+        .sort((a, b) => a - b)
+        .flatMap((i) => {
+          const v = `"${this.hostVeth(i)}"`;
+          const ip = this.addressOf(i);
+          const mac = this.macOf(i);
+          return [
+            `    iifname ${v} ether saddr ${mac} ether type ip ip saddr ${ip} accept`,
+            `    iifname ${v} ether saddr ${mac} ether type arp arp saddr ip ${ip} accept`,
+          ];
+        }),
+      `    iifname "sfv${this.tag}*" drop`,
       '  }',
       '}',
     ];
     return `${lines.join('\n')}\n`;
   }
 
+  /** The indexes of this node's sliver veths on the machine now. */
+  private async vethIndexes(): Promise<number[]> {
+    const prefix = `sfv${this.tag}`;
+    return (await this.sliverVeths())
+      .filter((v) => v.veth.startsWith(prefix))
+      .map((v) => parseInt(v.veth.slice(prefix.length), 16))
+      .filter((i) => Number.isInteger(i));
+  }
+
+  /** Rewrite the bridge table (one transaction) for every veth of this node there is now. */
+  private async applyBridgeTable(): Promise<void> {
+    const rules = this.bridgeRules(await this.vethIndexes());
+    if (rules === this.appliedBridgeRules) return;
+    const t = `bridge ${this.nodePrefix}`;
+    await run('nft', ['-f', '-'], `table ${t}\ndelete table ${t}\n${rules}`);
+    this.appliedBridgeRules = rules;
+  }
+
   /**
-   * Make the node's table and the slivers' rates what `slivers` say: the table rewritten whole
-   * in one transaction when it changes, each rate replaced when it changes. Returns the
-   * problems, by sliver name (a failed rate fails that sliver's network alone).
+   * Make the node's tables and the slivers' rates what `slivers` say: each table rewritten
+   * whole in one transaction when it changes, each rate replaced when it changes. Returns the
+   * problems by sliver name (a failed rate fails that sliver's network alone), and notes (ports
+   * not forwarded: the sliver runs, its error says why).
    */
-  async apply(slivers: readonly SliverNet[]): Promise<Map<string, string>> {
+  async apply(
+    slivers: readonly SliverNet[],
+  ): Promise<{ problems: Map<string, string>; notes: Map<string, string> }> {
     const problems = new Map<string, string>();
-    const rules = this.rules(slivers);
+    const notes = new Map<string, string>();
+    // A granted port a process of the node listens on stays the node's (its ssh logins, a
+    // resolver, an aggregate on the same machine): never forwarded, the sliver told why.
+    const taken = await listeningPorts();
+    for (const s of slivers) {
+      const lost = s.ports.filter((p) => grantable([p], taken).length === 0);
+      if (lost.length > 0) {
+        const which = lost.map(
+          (p) => `${p.proto}:${p.from === p.to ? p.from : `${p.from}-${p.to}`}`,
+        );
+        notes.set(
+          s.name,
+          `ports ${which.join(', ')} not forwarded: the node itself listens there (ask for other ports)`,
+        );
+      }
+    }
+    const rules = this.rules(slivers, taken);
     if (rules !== this.appliedRules) {
-      // Made if missing so that the deletes never fail; all in one transaction.
-      await run('nft', ['-f', '-'], `${this.dropTables()}${rules}`);
+      // Made if missing so that the delete never fails; both in one transaction.
+      const t = `ip ${this.nodePrefix}`;
+      await run('nft', ['-f', '-'], `table ${t}\ndelete table ${t}\n${rules}`);
       this.appliedRules = rules;
     }
+    await this.applyBridgeTable();
     for (const s of slivers) {
       if (this.appliedRates.has(s.name) && this.appliedRates.get(s.name) === s.rateKbit) continue;
       // A stopped sliver has no veth: its rate is set when it is attached again.
@@ -339,7 +447,7 @@ export class NodeNetwork {
         problems.set(s.name, (e as Error).message);
       }
     }
-    return problems;
+    return { problems, notes };
   }
 
   /** `nft` lines that make (if missing) then delete this node's tables. */
@@ -424,6 +532,7 @@ export class NodeNetwork {
     await this.deleteVeth(this.bridge).catch((e: Error) => errors.push(e.message));
     await run('nft', ['-f', '-'], this.dropTables()).catch((e: Error) => errors.push(e.message));
     this.appliedRules = undefined;
+    this.appliedBridgeRules = undefined;
     this.appliedRates.clear();
     if (errors.length > 0) {
       throw new NetworkError(`network cleanup of ${this.nodePrefix}: ${errors.join('; ')}`);

@@ -1,7 +1,8 @@
 /**
  * vsys (issue 11, part 5): a slice calls a few privileged scripts chosen by the node's
- * operator. The attribute `vsys` (a node or nodegroup tag, or the request's own; its resolved
- * value is a list of names separated by commas or spaces) names scripts of the operator's folder; inside the sliver each
+ * operator. The attribute `vsys` (a list of names separated by commas or spaces) names scripts
+ * of the operator's folder, granted by the operator's tags (node, nodegroup) or, when the request
+ * asks, by the script's ACL (`NAME.acl`, one login name a line); inside the sliver each
  * appears as two FIFOs, `/vsys/NAME.in` and `/vsys/NAME.out`. What the sliver writes to
  * `NAME.in` becomes the script's standard input, the script is run on the node (as root) with
  * the sliver's login name as its argument, and its output comes back through `NAME.out`:
@@ -22,7 +23,6 @@ import {
   chownSync,
   existsSync,
   lstatSync,
-  mkdirSync,
   readFileSync,
   readdirSync,
   realpathSync,
@@ -33,6 +33,8 @@ import { join } from 'node:path';
 
 /** A script may run this long per call. */
 const CALL_SECONDS = 30;
+/** Calls a second, at most, per script and sliver. */
+const CALLS_PER_SECOND = 10;
 /** The waiting shell's program: `sh -c SERVE vsys SECONDS SCRIPT SLIVER IN OUT`. */
 const SERVE = 'exec timeout "$1" "$2" "$3" < "$4" > "$5" 2>/dev/null';
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
@@ -45,12 +47,13 @@ export interface VsysSliver {
   dir: string;
   /** The host uid and gid of its root (the FIFOs' owner). */
   hostId: number;
-  /** The `vsys` values of its attributes. */
-  values: readonly string[];
+  /** The `vsys` values of its attributes, with the layer each came from. */
+  values: readonly { value: string; source: string }[];
 }
 
 /** The script names of `vsys` values (commas and spaces separate names). */
 export function vsysNames(values: readonly string[]): string[] {
+  // (the same names from several layers count once)
   return [
     ...new Set(
       values
@@ -65,6 +68,8 @@ export class VsysService {
   /** The waiting shell of each FIFO pair, by `<sliver>/<name>`. */
   private readonly servers = new Map<string, ChildProcess>();
   private swept = false;
+  /** Servers about to start again (after their call's pause). */
+  private readonly respawns = new Map<string, NodeJS.Timeout>();
 
   /**
    * @param scriptsDir the operator's folder of scripts
@@ -125,6 +130,17 @@ export class VsysService {
     }
   }
 
+  /** Whether the script's ACL file lists `login`. */
+  private aclAllows(name: string, login: string): boolean {
+    try {
+      return readFileSync(join(this.scriptsDir, `${name}.acl`), 'utf8')
+        .split('\n')
+        .some((l) => l.trim() === login);
+    } catch {
+      return false;
+    }
+  }
+
   /**
    * Serve exactly the FIFO pairs `slivers` ask for (running slivers only); remove the others.
    * Returns the refusals, by sliver name.
@@ -138,22 +154,51 @@ export class VsysService {
     const wanted = new Set<string>();
     for (const s of slivers) {
       const refused: string[] = [];
-      for (const name of vsysNames(s.values)) {
+      const fromOperator = new Set(
+        vsysNames(s.values.filter((v) => v.source !== 'sliver').map((v) => v.value)),
+      );
+      for (const name of vsysNames(s.values.map((v) => v.value))) {
         const script = this.script(name);
         if ('refused' in script) {
           refused.push(script.refused);
           continue;
         }
+        // The request alone does not grant a root script: the operator's tags (node,
+        // nodegroup) do, or the script's ACL (NAME.acl beside it, one login name a line, as
+        // PlanetLab's vsys) names this sliver.
+        if (!fromOperator.has(name) && !this.aclAllows(name, s.name)) {
+          refused.push(
+            `vsys ${JSON.stringify(name)}: not granted to ${s.name} (the node's operator grants it with a vsys tag or ${name}.acl)`,
+          );
+          continue;
+        }
+        if (!existsSync(s.dir)) {
+          refused.push(`vsys ${JSON.stringify(name)}: the sliver's image has no /vsys folder`);
+          continue;
+        }
         const key = `${s.name}/${name}`;
+        // One sliver's trouble (a FIFO that cannot be made) is its own, not the pass's.
+        try {
+          this.ensureFifos(s, name);
+        } catch (e) {
+          refused.push(`vsys ${JSON.stringify(name)}: ${(e as Error).message}`);
+          continue;
+        }
         wanted.add(key);
-        this.ensureFifos(s, name);
-        if (!this.servers.has(key)) this.serve(key, s, name, script.path);
+        if (!this.servers.has(key) && !this.respawns.has(key))
+          this.serve(key, s, name, script.path);
       }
       if (refused.length > 0) refusals.set(s.name, refused.join('; '));
       // FIFOs of names no longer asked for.
       for (const f of existsSync(s.dir) ? readdirSync(s.dir) : []) {
         const m = /^(.*)\.(in|out)$/.exec(f);
         if (m === null || !wanted.has(`${s.name}/${m[1]}`)) rmSync(join(s.dir, f), { force: true });
+      }
+    }
+    for (const [key, timer] of this.respawns) {
+      if (!wanted.has(key)) {
+        clearTimeout(timer);
+        this.respawns.delete(key);
       }
     }
     for (const [key, proc] of this.servers) {
@@ -170,6 +215,8 @@ export class VsysService {
    * the FIFOs stay, and a later node manager serves them again.
    */
   stop(): void {
+    for (const timer of this.respawns.values()) clearTimeout(timer);
+    this.respawns.clear();
     const procs = [...this.servers.values()];
     this.servers.clear();
     for (const proc of procs) proc.kill('SIGKILL');
@@ -178,7 +225,6 @@ export class VsysService {
   }
 
   private ensureFifos(s: VsysSliver, name: string): void {
-    mkdirSync(s.dir, { recursive: true, mode: 0o755 });
     for (const end of ['in', 'out']) {
       const f = join(s.dir, `${name}.${end}`);
       let ok: boolean;
@@ -212,7 +258,14 @@ export class VsysService {
       // Killed (by another node manager of this node taking over, or at cleanup): not again.
       if (signal !== null || !existsSync(inFifo)) return;
       this.log(`vsys ${key}: called, exit ${code ?? 'signal'}`);
-      this.serve(key, s, name, script);
+      // At most CALLS_PER_SECOND calls a second per script and sliver: a sliver looping on
+      // its FIFOs does not make the node spawn root shells as fast as it can.
+      const wait = setTimeout(() => {
+        this.respawns.delete(key);
+        if (existsSync(inFifo) && !this.servers.has(key)) this.serve(key, s, name, script);
+      }, 1000 / CALLS_PER_SECOND);
+      wait.unref();
+      this.respawns.set(key, wait);
     });
   }
 }

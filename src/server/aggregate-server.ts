@@ -5,7 +5,7 @@
  */
 import type { Server } from 'node:https';
 import { callAggregate } from '../aggregate/api.js';
-import { readOrigin } from '../aggregate/options.js';
+import { isAuthorityCaller, readOrigin } from '../aggregate/options.js';
 import type { AmContext } from '../aggregate/context.js';
 import { NodeChanges } from '../aggregate/node-changes.js';
 import { callNodeApi, isNodePath } from '../aggregate/node-api.js';
@@ -101,9 +101,12 @@ export function createAggregateServer(opts: AggregateServerOptions): Server {
       const result = callAggregate(ctx, caller, path, method, params, log);
       if (!READ_ONLY.has(method)) nodeChanges.notify();
       if (result.code === 0 && touched.length > 0) {
-        // Relayed by a slice manager: its word on who called it, with which client.
-        const origin = params.map(readOrigin).find((o) => o !== undefined);
+        // Relayed by a slice manager (an authority): its word on who called it, with which
+        // client. From anyone else, an origin in the options is ignored.
         const tls = callerLabel(peer.certificate);
+        const origin = isAuthorityCaller(tls)
+          ? params.map(readOrigin).find((o) => o !== undefined)
+          : undefined;
         const actor = origin ? `${logText(origin.caller, 300)} via ${tls}` : tls;
         const client = origin ? (origin.client ?? null) : (userAgent ?? null);
         for (const sliceUrn of touched) {

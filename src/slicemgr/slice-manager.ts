@@ -23,7 +23,13 @@ import { authorizeAm, type AmCaller } from '../aggregate/authorize-am.js';
 import { checkV3Signature } from '../aggregate/api.js';
 import { amFailure, amSuccess } from '../aggregate/envelope.js';
 import { trustedCerts } from '../aggregate/trusted-certs.js';
-import { ORIGIN_OPTION, readOptions, type AmOptions } from '../aggregate/options.js';
+import {
+  ORIGIN_OPTION,
+  isAuthorityCaller,
+  readOptions,
+  readOrigin,
+  type AmOptions,
+} from '../aggregate/options.js';
 import { readSliceUrn, readUrns } from '../aggregate/v3/common.js';
 import type { VerifiedCredential } from '../credentials/verify-credential.js';
 import type { RelayCredentials } from './credentials.js';
@@ -109,15 +115,17 @@ function optionsOut(ctx: SmContext, raw: XmlRpcStruct, caller: AmCaller): XmlRpc
   const rest: XmlRpcStruct = { ...raw };
   delete rest['geni_speaking_for'];
   delete rest['call_id'];
-  // Who called us, with which client, for the aggregates' records (a slice's history): the
-  // first slice manager's word, passed on by the next; never used to authorize anything.
+  // Who called us, with which client, for the aggregates' records (a slice's history); never
+  // used to authorize anything. An origin already in the options is kept only from another
+  // authority's slice manager (its TLS caller is an authority): a researcher cannot name
+  // someone else as the caller.
+  const passedOn = isAuthorityCaller(caller.origin?.caller) ? readOrigin(raw) : undefined;
   const origin =
-    typeof raw[ORIGIN] === 'object' && raw[ORIGIN] !== null
-      ? raw[ORIGIN]
-      : caller.origin && {
-          caller: caller.origin.caller,
-          ...(caller.origin.client === undefined ? {} : { client: caller.origin.client }),
-        };
+    passedOn ??
+    (caller.origin && {
+      caller: caller.origin.caller,
+      ...(caller.origin.client === undefined ? {} : { client: caller.origin.client }),
+    });
   return {
     ...rest,
     [RELAYED_BY]: [...relayedBy, ctx.authority],

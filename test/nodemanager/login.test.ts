@@ -7,7 +7,7 @@
  * removed in afterAll.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
@@ -199,8 +199,8 @@ describe('ssh login into a sliver (the node manager serves it with the ssh2 libr
     const r = await ssh(keyFile, LOGIN, ['-tt'], 'tty; stty size; echo $((6*7)); exit 7\n');
     expect(r.stdout).toMatch(/\/dev\/pts\/\d+\r\n/);
     // ssh -tt without a local terminal asks for 0×0; the service then gives 24×80.
-    expect(r.stdout).toMatch(/\r\n24 80\r\n/);
-    expect(r.stdout).toMatch(/\r\n42\r\n/);
+    expect(r.stdout).toMatch(/(^|\n)24 80\r?\n/);
+    expect(r.stdout).toMatch(/(^|\n)42\r?\n/);
     expect(r.status).toBe(7);
   }, 30_000);
 
@@ -266,6 +266,33 @@ describe('ssh login into a sliver (the node manager serves it with the ssh2 libr
     }
   }, 30_000);
 
+  it('Security: one address holds at most 8 connections that have not logged in; the 9th is closed', async () => {
+    requireNode();
+    const socks = Array.from({ length: 9 }, () =>
+      connect({ host: '127.0.0.1', port: login!.port }),
+    );
+    try {
+      const closedEarly = await Promise.all(
+        socks.map(
+          (sock) =>
+            new Promise<boolean>((resolve) => {
+              sock.on('error', () => {});
+              sock.on('close', () => resolve(true));
+              setTimeout(() => resolve(false), 2000);
+            }),
+        ),
+      );
+      expect(closedEarly.filter(Boolean)).toHaveLength(1);
+      expect(logLines.some((l) => /8 connections from this address already/.test(l))).toBe(true);
+    } finally {
+      for (const sock of socks) sock.destroy();
+    }
+    // Once they are gone, logins work again.
+    await new Promise((r) => setTimeout(r, 200));
+    const r = await ssh(keyFile, LOGIN, ['echo back']);
+    expect(r.stdout).toBe('back\n');
+  }, 30_000);
+
   it('another key is refused', async () => {
     requireNode();
     const r = await ssh(otherKeyFile, LOGIN, ['echo in']);
@@ -317,9 +344,10 @@ describe('ssh login into a sliver (the node manager serves it with the ssh2 libr
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    // Listening, and its first pass done: it knows the logins.
     await waitFor(
-      'the login service',
-      async () => stderr.includes(`ssh logins on 127.0.0.1:${port}`),
+      'the login service and a first pass',
+      async () => stderr.includes(`ssh logins on 127.0.0.1:${port}`) && stderr.includes(': pass ('),
       30_000,
     );
     const r = await ssh(keyFile, LOGIN, ['echo from-cli'], '', port);

@@ -36,7 +36,7 @@ describe('the node’s nftables ruleset', () => {
     ).toHaveLength(2);
     expect(rules).not.toContain('dnat to 10.77.0.7');
     expect(rules.startsWith('table ip sfa-node1 {\n')).toBe(true);
-    expect(rules).toContain('table bridge sfa-node1 {');
+    expect(net.bridgeRules([0]).startsWith('table bridge sfa-node1 {\n')).toBe(true);
   });
 
   it('masquerades outbound traffic with NAT on, not with NAT off; loopback forwards always', () => {
@@ -49,18 +49,64 @@ describe('the node’s nftables ruleset', () => {
       expect(r).toContain(`oifname "${bridge}" ip saddr 127.0.0.0/8 masquerade`);
   });
 
-  it('lets nothing new reach a sliver but a forward, and a sliver send from its own address only', () => {
+  it('lets nothing new reach a sliver but a forward; a sliver reaching a forward comes back through the node', () => {
     const net = new NodeNetwork('sfa-node1', { subnet: '10.77.0.0/16' });
     const rules = net.rules(slivers);
     const br = `"${net.bridge}"`;
     expect(rules).toContain(`oifname ${br} ct status dnat accept\n    oifname ${br} drop`);
     expect(rules).toContain(`oifname ${br} ip daddr 10.77.0.0/16 drop`);
+    expect(rules).toContain(`oifname ${br} ip saddr 10.77.0.0/16 ct status dnat masquerade`);
+  });
+});
+
+describe('Security: what a sliver sends (the bridge table, an allow-list)', () => {
+  const net = new NodeNetwork('sfa-node1', { subnet: '10.77.0.0/16' });
+  const rules = net.bridgeRules([0, 5]);
+
+  it('passes only its pinned MAC with its own address, IPv4 or ARP', () => {
+    expect(net.macOf(5)).toMatch(/^02(:[0-9a-f]{2}){5}$/);
+    expect(net.macOf(5)).not.toBe(net.macOf(0));
     expect(rules).toContain(
-      `iifname "${net.hostVeth(5)}" ether type ip ip saddr != 10.77.0.7 drop`,
+      `iifname "${net.hostVeth(5)}" ether saddr ${net.macOf(5)} ether type ip ip saddr 10.77.0.7 accept`,
     );
     expect(rules).toContain(
-      `iifname "${net.hostVeth(5)}" ether type arp arp saddr ip != 10.77.0.7 drop`,
+      `iifname "${net.hostVeth(5)}" ether saddr ${net.macOf(5)} ether type arp arp saddr ip 10.77.0.7 accept`,
     );
+  });
+
+  it('drops anything else from any veth of the node, one without an entry included (spoofing, IPv6)', () => {
+    const lines = rules.trim().split('\n');
+    const tag = net.hostVeth(0).slice(0, -1);
+    expect(lines.at(-3)!.trim()).toBe(`iifname "${tag}*" drop`);
+  });
+
+  it('drops frames to 127.0.0.0/8 before anything else (the bridge lets loopback forwards out)', () => {
+    const tag = net.hostVeth(0).slice(0, -1);
+    expect(rules.split('\n')[3]!.trim()).toBe(`iifname "${tag}*" ip daddr 127.0.0.0/8 drop`);
+  });
+});
+
+describe('Security: a granted port the node itself listens on', () => {
+  it('is not forwarded (the node’s ssh logins, a resolver, an aggregate keep their ports)', () => {
+    const net = new NodeNetwork('sfa-node1', { subnet: '10.77.0.0/16' });
+    const grab = [
+      {
+        name: 'inria_grab',
+        index: 1,
+        ports: [
+          { proto: 'tcp' as const, from: 20, to: 25 },
+          { proto: 'udp' as const, from: 53, to: 53 },
+        ],
+      },
+    ];
+    const rules = net.rules(grab, new Set(['tcp:22', 'udp:53']));
+    expect(rules).toContain('tcp dport 20-21 dnat to 10.77.0.3');
+    expect(rules).toContain('tcp dport 23-25 dnat to 10.77.0.3');
+    expect(rules).not.toMatch(/dport 22\b|dport 53\b/);
+  });
+
+  it('refuses a node prefix that cannot name an nftables table', () => {
+    expect(() => new NodeNetwork('1node')).toThrow(/must start with a letter/);
   });
 });
 

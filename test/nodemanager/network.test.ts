@@ -156,6 +156,9 @@ beforeAll(async () => {
   mkdirSync(vsysDir, { mode: 0o755 });
   writeFileSync(join(vsysDir, 'echo_slice'), '#!/bin/sh\necho "slice=$1"\ncat\n', { mode: 0o755 });
   writeFileSync(join(root.path, 'escape'), '#!/bin/sh\necho escaped\n', { mode: 0o755 });
+  // A request names scripts; the operator grants them (a tag of theirs, or the ACL).
+  writeFileSync(join(vsysDir, 'echo_slice.acl'), 'inria_alpha\n', { mode: 0o644 });
+  writeFileSync(join(vsysDir, 'other_script'), '#!/bin/sh\necho other\n', { mode: 0o755 });
   agent = newAgent();
   net = agent.network!;
 }, 60_000);
@@ -198,7 +201,7 @@ describe('sliver networks (ip, tc, nftables) with real containers', () => {
       ['ports', 'udp:18081'],
       ['net_max_rate', String(RATE_KBIT)],
       // One value per attribute name reaches the node (the aggregate's layers): names in a list.
-      ['vsys', 'echo_slice, ../escape'],
+      ['vsys', 'echo_slice, other_script, ../escape'],
     ]);
     await startSliver(s!, 'beta', HOST);
     const r = await agent!.pass();
@@ -295,7 +298,7 @@ describe('sliver networks (ip, tc, nftables) with real containers', () => {
     expect(Math.max(...rows.map((x) => x.packetsOut ?? 0))).toBeGreaterThan(0);
   }, 60_000);
 
-  it('vsys: alpha calls its script through /vsys FIFOs; beta has none; a name outside the folder is refused', async () => {
+  it('vsys: alpha calls its script through /vsys FIFOs; beta has none; a script not granted, or outside the folder, is refused', async () => {
     requireNode();
     expect(await inSliver(A, 'ls /vsys')).toBe('echo_slice.in\necho_slice.out');
     for (const word of ['hello', 'again']) {
@@ -307,7 +310,10 @@ describe('sliver networks (ip, tc, nftables) with real containers', () => {
     const r = await agent!.pass();
     const alpha = r.slivers.find((x) => x.name === A)!;
     expect(alpha.state).toBe('running');
-    expect(alpha.error).toBe('vsys "../escape": not a script of this node\'s vsys folder');
+    expect(alpha.error).toBe(
+      'vsys "other_script": not granted to inria_alpha (the node\'s operator grants it with a vsys tag or other_script.acl); ' +
+        'vsys "../escape": not a script of this node\'s vsys folder',
+    );
   }, 60_000);
 
   it('a changed net_max_rate takes effect at the next pass, without restarting the sliver', async () => {
@@ -329,6 +335,16 @@ describe('sliver networks (ip, tc, nftables) with real containers', () => {
       execFileSync('tc', ['qdisc', 'show', 'dev', net.ifb(idx)], { encoding: 'utf8' }),
     ).toMatch(/tbf .*rate 4Mbit/);
     expect((await agent!.runtime.state(B))!.pid).toBe(pid);
+    // alpha asked for 8 Mbit/s: the node's cap, now lower, holds it too (a request only lowers).
+    const alpha = (
+      JSON.parse(readFileSync(join(nodeDir, 'state', 'uids.json'), 'utf8')) as Record<
+        string,
+        { index: number }
+      >
+    )[A]!.index;
+    expect(
+      execFileSync('tc', ['qdisc', 'show', 'dev', net.hostVeth(alpha)], { encoding: 'utf8' }),
+    ).toMatch(/tbf .*rate 4Mbit/);
   }, 60_000);
 
   it('a restarted node manager rewrites the table whole: no rule twice', async () => {
@@ -369,12 +385,14 @@ describe('sliver networks (ip, tc, nftables) with real containers', () => {
 
   it('what alpha receives is held to its net_max_rate too (within 10 %)', async () => {
     requireNode();
+    // The node's cap was lowered to 4 Mbit/s (above): below alpha's own 8, so it holds alpha.
+    const limit = 4000;
     await inSliver(A, 'killall httpd; true');
     void inSliver(A, 'timeout 8 nc -l -p 18080 > /dev/null; true');
     await new Promise((r) => setTimeout(r, 500));
     const kbit = ((await sendFor('127.0.0.1', 18080, 4)) * 8) / 1000;
-    expect(kbit).toBeGreaterThan(RATE_KBIT * 0.85);
-    expect(kbit).toBeLessThan(RATE_KBIT * 1.1);
+    expect(kbit).toBeGreaterThan(limit * 0.85);
+    expect(kbit).toBeLessThan(limit * 1.1);
     await inSliver(A, 'httpd -p 18080 -h /tmp/www');
   }, 30_000);
 

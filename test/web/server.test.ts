@@ -346,4 +346,26 @@ describe('a slice changed through the slice manager', () => {
       await sm.close();
     }
   }, 60_000);
+
+  it('Security: a researcher cannot name someone else in the history (sfa_ts_origin is ignored from them)', async () => {
+    for (const iface of ['aggregate', 'slicemgr'] as const) {
+      const x = await aliceSession({ interface: iface, slices: ['forged'] });
+      try {
+        const cred = await x.sliceCred('forged');
+        const urn = 'urn:publicid:IDN+ple:inria+slice+forged';
+        const rspec =
+          '<?xml version="1.0"?><rspec type="request" xmlns="http://www.geni.net/resources/rspec/3">' +
+          `<node client_id="n1" component_id="urn:publicid:IDN+ple:inria+node+node2.inria.fr" component_manager_id="urn:publicid:IDN+ple+authority+cm" exclusive="false"><sliver_type name="plab-vserver"/></node></rspec>`;
+        const a = await x.am('Allocate', urn, cred, rspec, {
+          sfa_ts_origin: { caller: 'urn:publicid:IDN+ple:inria+user+bob', client: 'not me' },
+        });
+        expect(geniCode(a), String(a['output'])).toBe(0);
+        const [row] = x.running.engine.sliceAudit(urn);
+        expect(row!.actor, iface).toMatch(/^urn:publicid:IDN\+ple:inria\+user\+alice\b/);
+        expect(row!.client, iface).toBe('sfa-ts-xmlrpc');
+      } finally {
+        await x.close();
+      }
+    }
+  }, 90_000);
 });

@@ -32,6 +32,24 @@ describe('resolveAttributes: nodegroup tags < node tags < sliver attributes', ()
   });
 });
 
+describe('Security: a request cannot raise or lift the operator’s bandwidth cap', () => {
+  it('may lower net_max_rate; a higher value, -1 or nonsense leaves the operator’s', () => {
+    const node = [{ name: 'net_max_rate', value: '10000' }];
+    const resolved = (value: string) =>
+      resolveAttributes([], node, [{ name: 'net_max_rate', value }]).find(
+        (a) => a.name === 'net_max_rate',
+      );
+    expect(resolved('8000')).toEqual({ name: 'net_max_rate', value: '8000', source: 'sliver' });
+    for (const v of ['100000', '-1', '', 'fast', '10000']) {
+      expect(resolved(v), v).toEqual({ name: 'net_max_rate', value: '10000', source: 'node' });
+    }
+    // Without an operator's cap, the request's value stands.
+    expect(resolveAttributes([], [], [{ name: 'net_max_rate', value: '50000' }])).toEqual([
+      { name: 'net_max_rate', value: '50000', source: 'sliver' },
+    ]);
+  });
+});
+
 describe('Tags and nodegroups define the slivers', () => {
   it('resolves a sliver’s attributes from its node’s groups, its node and its request', () => {
     const engine = openEngine();

@@ -9,9 +9,21 @@
  *   3. the request's own attributes (`planetlab:attribute`), the last of equal names winning.
  *
  * The operator sets defaults per group (`net_max_rate` for a deployment), overrides them per
- * node, and the experimenter has the final word for the slice's own sliver. The resolved set,
- * with where each value came from, goes into the manifest.
+ * node, and the experimenter has the final word for the slice's own sliver, except on the
+ * operator's caps: a request may lower a bandwidth cap (`net_max_rate`, `net_i2_max_rate`,
+ * kbit/s) the operator set, never raise or lift it. The resolved set, with where each value
+ * came from, goes into the manifest. (`vsys` scripts asked for by a request are granted on the
+ * node by the operator: see the node manager's vsys.ts.)
  */
+
+/** Caps the operator sets that a request may only lower. */
+const LOWER_ONLY = new Set(['net_max_rate', 'net_i2_max_rate']);
+
+/** A positive number, or undefined (`-1`, empty, not a number: no cap). */
+function cap(value: string): number | undefined {
+  const n = Number(value.trim());
+  return value.trim() !== '' && Number.isFinite(n) && n > 0 ? n : undefined;
+}
 import { BadArgs, SearchFailed } from '../../faults.js';
 import type { AggregateStore, NodeRow, NodegroupRow } from '../../store/aggregate-store.js';
 import { checkTagName, checkTagValue } from './input.js';
@@ -32,6 +44,12 @@ export function resolveAttributes(
   }
   for (const t of nodeTags) out.set(t.name, { name: t.name, value: t.value, source: 'node' });
   for (const t of sliverAttributes) {
+    const operator = LOWER_ONLY.has(t.name) ? out.get(t.name) : undefined;
+    const limit = operator === undefined ? undefined : cap(operator.value);
+    if (limit !== undefined) {
+      const asked = cap(t.value);
+      if (asked === undefined || asked >= limit) continue; // the operator's cap stays
+    }
     out.set(t.name, { name: t.name, value: t.value, source: 'sliver' });
   }
   return [...out.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
