@@ -6,6 +6,7 @@
  *   GetSlivers(options?)      → {node, generation, now, slivers, leases}
  *     options.generation      the generation the node last saw
  *     options.wait_seconds    when nothing changed since it, wait up to this long (≤ 60)
+ *     options.epoch           the answer's `epoch` (the node's record): with if_changed
  *     options.if_changed      true: when nothing changed since it (after the wait), answer
  *                             only {generation, now, unchanged: true}: the node keeps using the
  *                             answer it has (700 slivers are ~1 MB of XML, each idle poll)
@@ -149,6 +150,7 @@ interface GetSliversOptions {
   generation?: number;
   waitSeconds: number;
   ifChanged: boolean;
+  epoch?: number;
 }
 
 function readGetSliversOptions(v: XmlRpcValue | undefined): GetSliversOptions {
@@ -168,10 +170,12 @@ function readGetSliversOptions(v: XmlRpcValue | undefined): GetSliversOptions {
   if (ifChanged && g === undefined) {
     throw new BadArgs('options.if_changed needs options.generation (the generation the node has)');
   }
+  const epoch = optionalCount(o['epoch'], 'options.epoch');
   return {
     ...(g === undefined ? {} : { generation: g }),
     waitSeconds: Math.min(w, MAX_WAIT_SECONDS),
     ifChanged,
+    ...(epoch === undefined ? {} : { epoch }),
   };
 }
 
@@ -276,8 +280,16 @@ async function getSlivers(
     await changes.wait(node.id, options.generation, options.waitSeconds * 1000);
   }
   const now = clock();
-  if (options.ifChanged && ctx.engine.nodeGeneration(node.id) === options.generation) {
-    return { generation: options.generation, now: formatRfc3339(now), unchanged: true };
+  // Generations count from 0 again for a node removed and added anew: `epoch` (its row)
+  // tells the two apart, so an answer of the old node is never confirmed for the new one.
+  const sameNode = options.epoch === undefined || options.epoch === node.id;
+  if (options.ifChanged && sameNode && ctx.engine.nodeGeneration(node.id) === options.generation) {
+    return {
+      generation: options.generation,
+      epoch: node.id,
+      now: formatRfc3339(now),
+      unchanged: true,
+    };
   }
   const view = ctx.engine.nodeSlivers(node.id, now);
   return {
@@ -289,6 +301,7 @@ async function getSlivers(
       exclusive: view.node.exclusive,
     },
     generation: view.generation,
+    epoch: node.id,
     now: formatRfc3339(now),
     slivers: view.slivers.map(sliverValue),
     leases: view.leases.map((l) => ({

@@ -220,7 +220,7 @@ export class NodeAgent {
   /** The aggregate's clock minus ours, at the last pass. */
   private clockOffsetMs = 0;
   /** The last whole GetSlivers answer, and when it came (ms): asked again only if changed. */
-  private held: { answer: SliversAnswer; at: number } | undefined;
+  private held: { answer: SliversAnswer; at: number; epoch?: number } | undefined;
   /** The generation of the answer saved on disk. */
   private savedGeneration: number | undefined;
   /** The last report: when, and the sliver states it told. */
@@ -297,6 +297,7 @@ export class NodeAgent {
     if (held !== undefined && Date.now() - held.at < HELD_MS) {
       options['generation'] = held.answer.generation;
       options['if_changed'] = true;
+      if (held.epoch !== undefined) options['epoch'] = held.epoch;
     }
     const raw = await this.call('GetSlivers', [options], waitSeconds * 1000);
     const r = raw as XmlRpcStruct;
@@ -304,7 +305,8 @@ export class NodeAgent {
     if (
       held !== undefined &&
       r['unchanged'] === true &&
-      r['generation'] === held.answer.generation
+      r['generation'] === held.answer.generation &&
+      r['epoch'] === held.epoch
     ) {
       if (typeof r['now'] !== 'string' || Number.isNaN(Date.parse(r['now']))) {
         throw new AnswerError('GetSlivers answer.now must be an RFC 3339 time');
@@ -312,7 +314,8 @@ export class NodeAgent {
       answer = { ...held.answer, now: r['now'] };
     } else {
       answer = parseAnswer(raw);
-      this.held = { answer, at: Date.now() };
+      const epoch = r['epoch'];
+      this.held = { answer, at: Date.now(), ...(typeof epoch === 'number' ? { epoch } : {}) };
     }
     if (save) this.keep(answer);
     return answer;
@@ -470,6 +473,12 @@ export class NodeAgent {
 
     const failures = new Map<string, string>();
     const wanted = new Map(p.slivers.map((k) => [k.name, k.sliver]));
+    if (this.network !== undefined && this.networkReady && !(await this.network.intact())) {
+      this.log(
+        `nodemanager ${this.node.config.hostname}: the node's bridge or nftables tables were removed; setting them up again`,
+      );
+      this.networkReady = false;
+    }
     if (this.network !== undefined && !this.networkReady) {
       try {
         await this.network.ensureNode();

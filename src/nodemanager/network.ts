@@ -226,7 +226,8 @@ export class NodeNetwork {
 
   /** The bridge with the gateway address, up; its loopback forwards allowed. Idempotent. */
   async ensureNode(): Promise<void> {
-    if (!existsSync(`/sys/class/net/${this.bridge}`)) {
+    const made = !existsSync(`/sys/class/net/${this.bridge}`);
+    if (made) {
       await run('ip', ['link', 'add', this.bridge, 'type', 'bridge']);
     }
     await run('ip', ['link', 'set', this.bridge, 'alias', this.nodePrefix, 'up']);
@@ -243,6 +244,49 @@ export class NodeNetwork {
       // Outbound NAT needs forwarding; it stays on (other nodes of the machine may need it).
       await run('sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
     }
+    // A bridge made again (someone deleted it): the running slivers' veths join it again.
+    if (made) {
+      for (const index of await this.vethIndexes()) await this.bridgePort(index);
+    }
+  }
+
+  /**
+   * Whether what this process set up is still there: the bridge, and its tables once applied
+   * (an operator's `nft flush ruleset` or a deleted bridge would silently drop the isolation).
+   * When not, the caches are dropped: the next pass sets everything up again.
+   */
+  async intact(): Promise<boolean> {
+    let ok = existsSync(`/sys/class/net/${this.bridge}`);
+    if (ok && (this.appliedRules !== undefined || this.appliedBridgeRules !== undefined)) {
+      const tables = await run('nft', ['list', 'tables']).catch(() => '');
+      ok =
+        tables.includes(`table ip ${this.nodePrefix}\n`) &&
+        tables.includes(`table bridge ${this.nodePrefix}\n`);
+    }
+    if (!ok) {
+      this.appliedRules = undefined;
+      this.appliedBridgeRules = undefined;
+      this.appliedRates.clear();
+    }
+    return ok;
+  }
+
+  /** Sliver `index`'s veth as a port of the bridge: isolated, its MAC pinned. */
+  private async bridgePort(index: number): Promise<void> {
+    const veth = this.hostVeth(index);
+    const mac = this.macOf(index);
+    await run('ip', ['link', 'set', veth, 'master', this.bridge, 'up']);
+    // Isolated, no learning, no flooding of unknown or multicast frames to it: the bridge sends
+    // it only what is addressed to its pinned MAC (and broadcasts such as ARP).
+    await run('bridge', [
+      ...['link', 'set', 'dev', veth, 'isolated', 'on'],
+      ...['learning', 'off', 'flood', 'off', 'mcast_flood', 'off'],
+    ]);
+    await run('bridge', ['fdb', 'replace', mac, 'dev', veth, 'master', 'static']);
+    await run('ip', [
+      ...['neigh', 'replace', this.addressOf(index), 'lladdr', mac],
+      ...['dev', this.bridge, 'nud', 'permanent'],
+    ]);
   }
 
   /**
@@ -258,18 +302,8 @@ export class NodeNetwork {
       ...['link', 'add', veth, 'type', 'veth'],
       ...['peer', 'name', 'eth0', 'address', mac, 'netns', String(pid)],
     ]);
-    await run('ip', ['link', 'set', veth, 'alias', this.label(name), 'master', this.bridge, 'up']);
-    // Isolated, no learning, no flooding of unknown or multicast frames to it: the bridge sends
-    // it only what is addressed to its pinned MAC (and broadcasts such as ARP).
-    await run('bridge', [
-      ...['link', 'set', 'dev', veth, 'isolated', 'on'],
-      ...['learning', 'off', 'flood', 'off', 'mcast_flood', 'off'],
-    ]);
-    await run('bridge', ['fdb', 'replace', mac, 'dev', veth, 'master', 'static']);
-    await run('ip', [
-      ...['neigh', 'replace', this.addressOf(index), 'lladdr', mac],
-      ...['dev', this.bridge, 'nud', 'permanent'],
-    ]);
+    await run('ip', ['link', 'set', veth, 'alias', this.label(name)]);
+    await this.bridgePort(index);
     // Its allow-list entry before its container starts: until then its veth sends nothing.
     await this.applyBridgeTable();
     // Inside: as the node's root, in the container's network namespace only.

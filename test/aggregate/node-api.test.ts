@@ -250,8 +250,16 @@ describe('GetSlivers', () => {
     const before = await getSlivers('node2.inria.fr');
     const generation = before['generation'] as number;
     const same = await getSlivers('node2.inria.fr', { generation, if_changed: true });
-    expect(Object.keys(same).sort()).toEqual(['generation', 'now', 'unchanged']);
-    expect(same).toMatchObject({ generation, unchanged: true });
+    expect(Object.keys(same).sort()).toEqual(['epoch', 'generation', 'now', 'unchanged']);
+    expect(same).toMatchObject({ generation, unchanged: true, epoch: before['epoch'] });
+    // Another epoch (the node was removed and added again): the whole answer.
+    const other = await getSlivers('node2.inria.fr', {
+      generation,
+      if_changed: true,
+      epoch: (before['epoch'] as number) + 1000,
+    });
+    expect(other['unchanged']).toBeUndefined();
+    expect(other['slivers']).toEqual(before['slivers']);
     expect(same['now']).toMatch(/Z$/);
     // An older generation than the node's: the whole answer.
     const older = await getSlivers('node2.inria.fr', {
