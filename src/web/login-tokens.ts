@@ -8,7 +8,15 @@
  * token, and a token from a URL never becomes a path (it is hashed, not joined).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, paths } from '../config.js';
 import { BadArgs } from '../faults.js';
@@ -50,6 +58,7 @@ export function createLoginToken(
   const token = randomBytes(32).toString('base64url');
   const expires = new Date(now.getTime() + ttlMinutes * 60_000);
   mkdirSync(paths.webTokens(dir), { recursive: true, mode: 0o700 });
+  removeExpired(dir, now);
   // 'wx': never overwrite (a collision of 256 random bits would be a broken generator).
   writeFileSync(fileOf(dir, token), JSON.stringify({ expires: expires.toISOString() }) + '\n', {
     mode: 0o600,
@@ -60,6 +69,24 @@ export function createLoginToken(
     expires,
     url: `http://${config.hostname}:${config.ports.web}/login?token=${token}`,
   };
+}
+
+/** Forget the tokens that expired unused (each new one sweeps the folder). */
+function removeExpired(dir: string, now: Date): void {
+  const folder = paths.webTokens(dir);
+  for (const name of readdirSync(folder)) {
+    if (!/^[0-9a-f]{64}$/.test(name)) continue;
+    try {
+      const { expires } = JSON.parse(readFileSync(join(folder, name), 'utf8')) as {
+        expires?: unknown;
+      };
+      if (typeof expires !== 'string' || !(Date.parse(expires) > now.getTime())) {
+        rmSync(join(folder, name), { force: true });
+      }
+    } catch {
+      // Taken meanwhile, or not ours: left alone.
+    }
+  }
 }
 
 /**

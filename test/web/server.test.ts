@@ -3,6 +3,9 @@
  * slice with a provisioned sliver), pages, JSON shapes, operator sessions from the real
  * `sfa web login` code, and the headers every answer carries.
  */
+import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLoginToken } from '../../src/web/login-tokens.js';
 import { aliceSession, geniCode, type AliceSession } from '../support/authority.js';
@@ -303,6 +306,16 @@ describe('operator endpoints', () => {
     const r = await get(`/login?token=${token}`);
     expect(r.status).toBe(403);
     expect((await get('/login?token=not-a-token')).status).toBe(403);
+  });
+
+  it('tokens that expired unused are removed when the next one is made', () => {
+    const folder = join(s.dir, 'web-tokens');
+    createLoginToken(s.dir, { now: new Date(NOW.getTime() - 60 * 60_000), ttlMinutes: 10 });
+    const before = readdirSync(folder).length;
+    const fresh = createLoginToken(s.dir, { now: NOW });
+    const left = readdirSync(folder);
+    expect(left.length).toBeLessThan(before + 1);
+    expect(left).toContain(createHash('sha256').update(fresh.token).digest('hex'));
   });
 
   it('POST /logout ends the session', async () => {
