@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   const running = await startAuthority({
     dir,
     listen: '127.0.0.1',
-    ports: { registry: 0, aggregate: 0, slicemgr: 0 },
+    ports: { registry: 0, aggregate: 0, slicemgr: 0, web: 0 },
     log: (line) => {
       const m = CALL_LINE.exec(line);
       if (m) served.push({ method: m[1]!, code: Number(m[2]), ms: Number(m[3]) });

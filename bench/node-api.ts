@@ -77,7 +77,7 @@ export async function benchNodeApi(): Promise<void> {
     const running = await startAuthority({
       dir,
       listen: '127.0.0.1',
-      ports: { registry: 0, aggregate: 0, slicemgr: 0 },
+      ports: { registry: 0, aggregate: 0, slicemgr: 0, web: 0 },
       log: (line) => {
         const m = LINE.exec(line);
         if (m) served.push(Number(m[1]));

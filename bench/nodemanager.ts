@@ -108,7 +108,7 @@ async function benchRealize(prefix: string, work: string): Promise<string> {
     running = await startAuthority({
       dir,
       listen: '127.0.0.1',
-      ports: { registry: 0, aggregate: 0, slicemgr: 0 },
+      ports: { registry: 0, aggregate: 0, slicemgr: 0, web: 0 },
       log: () => {},
     });
     // The node's identity as `sfa node credentials` issues it (its site authority first).
@@ -182,7 +182,7 @@ async function benchRealize(prefix: string, work: string): Promise<string> {
       `node manager, ${SLIVERS} slivers on one node (engine set-up ${setupS.toFixed(1)} s)`,
     );
     console.log(
-      `  first pass, ${SLIVERS} containers made and started (aim ≤ 30 s): ${passS.toFixed(1)} s`,
+      `  first pass, ${SLIVERS} containers made and started, each with its network (veth, address, bridge port, allow-list entry; aim ≤ 30 s): ${passS.toFixed(1)} s`,
     );
     console.log(
       `  memory per idle sliver (aim ≤ 2 MB): ${perMb(cgroupSum)} MiB (sum of memory.usage_in_bytes / ${SLIVERS});` +

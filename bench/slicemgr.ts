@@ -125,7 +125,7 @@ async function startFederation(): Promise<Federation> {
         await startAuthority({
           dir,
           listen: '127.0.0.1',
-          ports: { registry: 0, aggregate: 0, slicemgr: 0 },
+          ports: { registry: 0, aggregate: 0, slicemgr: 0, web: 0 },
           log,
           relayTimeoutMs: RELAY_TIMEOUT_MS,
           smAdCacheMs: 0,

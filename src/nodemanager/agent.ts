@@ -87,6 +87,8 @@ export function defaultUidBase(nodePrefix: string): number {
 export const DEFAULT_VSYS_DIR = '/etc/sfa/vsys';
 /** The longest the agent uses an answer it was told is unchanged before asking for it whole. */
 const HELD_MS = 10 * 60_000;
+/** How often a pass checks that the node's bridge and tables are still there. */
+const INTACT_CHECK_MS = 10_000;
 /** Containers made, started or stopped at once in a pass (runc's work is mostly waiting). */
 const PARALLEL_ACTIONS = 4;
 /** Default report interval until the aggregate says otherwise. */
@@ -107,6 +109,8 @@ export interface AgentOptions {
   initscriptTimeoutMs?: number;
   /** The cores slivers may reserve (default: the machine's online cores). */
   onlineCores?: readonly number[];
+  /** How often a pass checks the node's bridge and tables are still there (default 10 s). */
+  networkCheckMs?: number;
   /** The operator's vsys scripts (default /etc/sfa/vsys). */
   vsysDir?: string;
   /** The slivers' networks (default: made from node.json's `network`); false: none (lo only). */
@@ -197,6 +201,9 @@ export class NodeAgent {
   readonly vsys: VsysService;
   /** Whether this process has set the node's bridge up. */
   private networkReady = false;
+  /** When the node's network was last checked to be intact (ms), and how often it is. */
+  private networkCheckedAt = 0;
+  private readonly networkCheckMs: number;
   /** What the network could not do for a running sliver (said in its error). */
   private networkNotes = new Map<string, string>();
   /** Whether this process has removed the namespaces left by slivers that are gone. */
@@ -244,6 +251,7 @@ export class NodeAgent {
       options.network === false
         ? undefined
         : (options.network ?? new NodeNetwork(this.nodePrefix, this.node.config.network));
+    this.networkCheckMs = options.networkCheckMs ?? INTACT_CHECK_MS;
     this.stateDir = join(dir, 'state');
     this.sliversDir = join(dir, 'slivers');
     this.vsys = new VsysService(options.vsysDir ?? DEFAULT_VSYS_DIR, this.sliversDir, this.log);
@@ -473,7 +481,15 @@ export class NodeAgent {
 
     const failures = new Map<string, string>();
     const wanted = new Map(p.slivers.map((k) => [k.name, k.sliver]));
-    if (this.network !== undefined && this.networkReady && !(await this.network.intact())) {
+    // The node's network as set up, checked at most every INTACT_CHECK_MS (a process each).
+    const checkNow = Date.now() - this.networkCheckedAt >= this.networkCheckMs;
+    if (checkNow) this.networkCheckedAt = Date.now();
+    if (
+      this.network !== undefined &&
+      this.networkReady &&
+      checkNow &&
+      !(await this.network.intact())
+    ) {
       this.log(
         `nodemanager ${this.node.config.hostname}: the node's bridge or nftables tables were removed; setting them up again`,
       );

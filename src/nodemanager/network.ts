@@ -29,7 +29,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import type { PortGrant } from './reconcile.js';
 
 /** What node.json may say of the network (all optional). */
@@ -246,7 +246,7 @@ export class NodeNetwork {
     }
     // A bridge made again (someone deleted it): the running slivers' veths join it again.
     if (made) {
-      for (const index of await this.vethIndexes()) await this.bridgePort(index);
+      for (const index of this.vethIndexes()) await this.bridgePort(index);
     }
   }
 
@@ -273,20 +273,30 @@ export class NodeNetwork {
 
   /** Sliver `index`'s veth as a port of the bridge: isolated, its MAC pinned. */
   private async bridgePort(index: number): Promise<void> {
+    await run('ip', ['-batch', '-'], [...this.bridgePortIp(index), ''].join('\n'));
+    await run('bridge', ['-batch', '-'], [...this.bridgePortBridge(index), ''].join('\n'));
+  }
+
+  /** The `ip` commands of a bridge port: enslaved and up; the node's neighbour entry fixed. */
+  private bridgePortIp(index: number): string[] {
     const veth = this.hostVeth(index);
-    const mac = this.macOf(index);
-    await run('ip', ['link', 'set', veth, 'master', this.bridge, 'up']);
-    // Isolated, no learning, no flooding of unknown or multicast frames to it: the bridge sends
-    // it only what is addressed to its pinned MAC (and broadcasts such as ARP).
-    await run('bridge', [
-      ...['link', 'set', 'dev', veth, 'isolated', 'on'],
-      ...['learning', 'off', 'flood', 'off', 'mcast_flood', 'off'],
-    ]);
-    await run('bridge', ['fdb', 'replace', mac, 'dev', veth, 'master', 'static']);
-    await run('ip', [
-      ...['neigh', 'replace', this.addressOf(index), 'lladdr', mac],
-      ...['dev', this.bridge, 'nud', 'permanent'],
-    ]);
+    return [
+      `link set ${veth} master ${this.bridge} up`,
+      `neigh replace ${this.addressOf(index)} lladdr ${this.macOf(index)} dev ${this.bridge} nud permanent`,
+    ];
+  }
+
+  /**
+   * The `bridge` commands of a bridge port: isolated, no learning, no flooding of unknown or
+   * multicast frames to it (the bridge sends it only what is addressed to its pinned MAC, and
+   * broadcasts such as ARP), its MAC a static entry.
+   */
+  private bridgePortBridge(index: number): string[] {
+    const veth = this.hostVeth(index);
+    return [
+      `link set dev ${veth} isolated on learning off flood off mcast_flood off`,
+      `fdb replace ${this.macOf(index)} dev ${veth} master static`,
+    ];
   }
 
   /**
@@ -298,14 +308,21 @@ export class NodeNetwork {
     const address = `${this.addressOf(index)}/${this.prefixLength}`;
     await this.deleteVeth(veth);
     const mac = this.macOf(index);
-    await run('ip', [
-      ...['link', 'add', veth, 'type', 'veth'],
-      ...['peer', 'name', 'eth0', 'address', mac, 'netns', String(pid)],
-    ]);
-    await run('ip', ['link', 'set', veth, 'alias', this.label(name)]);
-    await this.bridgePort(index);
+    // One `ip` and one `bridge` for the node's side (a process each, not one per step: at 500
+    // slivers the steps add up).
+    await run(
+      'ip',
+      ['-batch', '-'],
+      [
+        `link add ${veth} type veth peer name eth0 address ${mac} netns ${pid}`,
+        `link set ${veth} alias ${this.label(name)}`,
+        ...this.bridgePortIp(index),
+        '',
+      ].join('\n'),
+    );
+    await run('bridge', ['-batch', '-'], [...this.bridgePortBridge(index), ''].join('\n'));
     // Its allow-list entry before its container starts: until then its veth sends nothing.
-    await this.applyBridgeTable();
+    await this.allow(index);
     // Inside: as the node's root, in the container's network namespace only.
     await run(
       'nsenter',
@@ -395,22 +412,22 @@ export class NodeNetwork {
    * anything else from a veth of this node, a veth without an entry included, is dropped.
    */
   bridgeRules(indexes: readonly number[]): string {
+    const elements = [...new Set(indexes)].sort((a, b) => a - b).map((i) => this.allowed(i));
+    const set = (name: string) => [
+      `  set ${name} {`,
+      '    type ifname . ether_addr . ipv4_addr',
+      ...(elements.length === 0 ? [] : [`    elements = { ${elements.join(', ')} }`]),
+      '  }',
+    ];
     const lines = [
       `table bridge ${this.nodePrefix} {`,
+      ...set('allowed_ip'),
+      ...set('allowed_arp'),
       '  chain prerouting {',
       '    type filter hook prerouting priority filter; policy accept;',
       `    iifname "sfv${this.tag}*" ip daddr 127.0.0.0/8 drop`,
-      ...[...new Set(indexes)]
-        .sort((a, b) => a - b)
-        .flatMap((i) => {
-          const v = `"${this.hostVeth(i)}"`;
-          const ip = this.addressOf(i);
-          const mac = this.macOf(i);
-          return [
-            `    iifname ${v} ether saddr ${mac} ether type ip ip saddr ${ip} accept`,
-            `    iifname ${v} ether saddr ${mac} ether type arp arp saddr ip ${ip} accept`,
-          ];
-        }),
+      '    iifname . ether saddr . ip saddr @allowed_ip accept',
+      '    iifname . ether saddr . arp saddr ip @allowed_arp accept',
       `    iifname "sfv${this.tag}*" drop`,
       '  }',
       '}',
@@ -418,22 +435,50 @@ export class NodeNetwork {
     return `${lines.join('\n')}\n`;
   }
 
-  /** The indexes of this node's sliver veths on the machine now. */
-  private async vethIndexes(): Promise<number[]> {
+  /** Sliver `index`'s entry in the allow-list sets: its veth, its pinned MAC, its address. */
+  private allowed(index: number): string {
+    return `"${this.hostVeth(index)}" . ${this.macOf(index)} . ${this.addressOf(index)}`;
+  }
+
+  /** The indexes of this node's sliver veths on the machine now (from /sys: no process). */
+  private vethIndexes(): number[] {
     const prefix = `sfv${this.tag}`;
-    return (await this.sliverVeths())
-      .filter((v) => v.veth.startsWith(prefix))
-      .map((v) => parseInt(v.veth.slice(prefix.length), 16))
+    let names: string[];
+    try {
+      names = readdirSync('/sys/class/net');
+    } catch {
+      names = [];
+    }
+    return names
+      .filter((n) => n.startsWith(prefix))
+      .map((n) => parseInt(n.slice(prefix.length), 16))
       .filter((i) => Number.isInteger(i));
   }
 
   /** Rewrite the bridge table (one transaction) for every veth of this node there is now. */
   private async applyBridgeTable(): Promise<void> {
-    const rules = this.bridgeRules(await this.vethIndexes());
+    const rules = this.bridgeRules(this.vethIndexes());
     if (rules === this.appliedBridgeRules) return;
     const t = `bridge ${this.nodePrefix}`;
     await run('nft', ['-f', '-'], `table ${t}\ndelete table ${t}\n${rules}`);
     this.appliedBridgeRules = rules;
+  }
+
+  /**
+   * Allow sliver `index` in the bridge table now (one element added, not the table rewritten):
+   * the table is made whole first if this process has not written it yet.
+   */
+  private async allow(index: number): Promise<void> {
+    if (this.appliedBridgeRules === undefined) return this.applyBridgeTable();
+    const t = `bridge ${this.nodePrefix}`;
+    const e = this.allowed(index);
+    await run(
+      'nft',
+      ['-f', '-'],
+      `add element ${t} allowed_ip { ${e} }\nadd element ${t} allowed_arp { ${e} }\n`,
+    );
+    // What is written now differs from the cache: the next apply writes the table whole.
+    this.appliedBridgeRules = `${this.appliedBridgeRules}+${index}`;
   }
 
   /**
@@ -449,7 +494,9 @@ export class NodeNetwork {
     const notes = new Map<string, string>();
     // A granted port a process of the node listens on stays the node's (its ssh logins, a
     // resolver, an aggregate on the same machine): never forwarded, the sliver told why.
-    const taken = await listeningPorts();
+    const taken = slivers.some((x) => x.ports.length > 0)
+      ? await listeningPorts()
+      : new Set<string>();
     for (const s of slivers) {
       const lost = s.ports.filter((p) => grantable([p], taken).length === 0);
       if (lost.length > 0) {

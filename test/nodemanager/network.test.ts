@@ -42,7 +42,13 @@ const servers: Server[] = [];
 
 /** A node manager of the test's node (each test's restarts make a new one). */
 function newAgent(): NodeAgent {
-  return new NodeAgent({ nodeDir, nodePrefix: prefix, uidBase: 700_000, vsysDir });
+  return new NodeAgent({
+    nodeDir,
+    nodePrefix: prefix,
+    uidBase: 700_000,
+    vsysDir,
+    networkCheckMs: 0,
+  });
 }
 
 function requireNode(): void {
