@@ -15,6 +15,7 @@ import { startAuthority } from '../src/server/authority.js';
 import { xmlRpcCall, createKeepAliveAgent } from '../src/xmlrpc/client.js';
 import type { XmlRpcStruct } from '../src/xmlrpc/value.js';
 import { makeTempDir, removeTempDir } from '../test/support/tmp.js';
+import { provisionOnOneNode } from './node-fixture.js';
 import { percentile } from './stats.js';
 
 const SLIVERS = 700;
@@ -44,19 +45,7 @@ export async function benchNodeApi(): Promise<void> {
           },
         ],
       });
-      const expires = new Date(now.getTime() + 7 * 86_400_000);
-      for (let i = 0; i < SLIVERS; i++) {
-        const slice = `urn:publicid:IDN+ple:bench+slice+s${i}`;
-        const users = [
-          { urn: `urn:publicid:IDN+ple:bench+user+u${i}`, keys: [`ssh-rsa AAAA${i} u${i}`] },
-        ];
-        engine.allocate(
-          slice,
-          { nodes: [{ clientId: 'n', hostname: HOST }] },
-          { now, expires, users },
-        );
-        engine.provision([slice], { now, credentialExpires: expires });
-      }
+      provisionOnOneNode(engine, HOST, SLIVERS, now);
     } finally {
       engine.close();
     }

@@ -31,6 +31,7 @@ import { aliceSession, geniCode, type AliceSession } from '../test/support/autho
 import { NOW } from '../test/support/paths.js';
 import { makeTempDir, removeTempDir } from '../test/support/tmp.js';
 import { searchableAbove, writeNodeFolder } from '../test/nodemanager/support.js';
+import { provisionOnOneNode } from './node-fixture.js';
 import { percentile } from './stats.js';
 
 const SLIVERS = 500;
@@ -78,7 +79,6 @@ async function benchRealize(prefix: string, work: string): Promise<string> {
     await initAuthority({ dir, authority: 'ple', now, demoInventory: false });
     const engine = AggregateEngine.open(paths.aggregateDatabase(dir), { authority: 'ple' });
     const t0 = performance.now();
-    const slices: string[] = [];
     try {
       engine.loadInventory({
         sites: [{ loginBase: 'bench', name: 'Benchmark site' }],
@@ -86,20 +86,7 @@ async function benchRealize(prefix: string, work: string): Promise<string> {
           { hostname: HOST, site: 'bench', maxSlivers: SLIVERS + 10, cpuShares: 10 * SLIVERS },
         ],
       });
-      const expires = new Date(now.getTime() + 7 * 86_400_000);
-      for (let i = 0; i < SLIVERS; i++) {
-        const slice = `urn:publicid:IDN+ple:bench+slice+s${i}`;
-        slices.push(slice);
-        const users = [
-          { urn: `urn:publicid:IDN+ple:bench+user+u${i}`, keys: [`ssh-rsa AAAA${i} u${i}`] },
-        ];
-        engine.allocate(
-          slice,
-          { nodes: [{ clientId: 'n', hostname: HOST }] },
-          { now, expires, users },
-        );
-        engine.provision([slice], { now, credentialExpires: expires });
-      }
+      provisionOnOneNode(engine, HOST, SLIVERS, now);
     } finally {
       engine.close();
     }

@@ -49,3 +49,13 @@ export function quote(value: unknown): string {
   if (Array.isArray(value)) return `an array of ${value.length}`;
   return 'a struct';
 }
+
+/** Why a file could not be read, in words for a message (`no such file`, `permission denied`). */
+export function readFailure(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT'
+    ? 'no such file'
+    : code === 'EACCES'
+      ? 'permission denied'
+      : (e as Error).message;
+}

@@ -9,6 +9,7 @@ import { Gid } from '../credentials/gid.js';
 import { loadPrivateKey } from '../credentials/keys.js';
 import { parseRfc3339 } from '../credentials/time.js';
 import { writeFileAtomic } from '../store/atomic-file.js';
+import { readFailure } from '../text.js';
 import { DamagedFileError, storageCause } from '../store/storage-fault.js';
 
 /** Read a text file, or fail with a message naming the file and the option it came from. */
@@ -16,14 +17,7 @@ export function readText(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : (e as Error).message;
-    throw new BadArgs(`cannot read ${what} '${path}': ${why}`);
+    throw new BadArgs(`cannot read ${what} '${path}': ${readFailure(e)}`);
   }
 }
 

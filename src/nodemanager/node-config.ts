@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Gid } from '../credentials/gid.js';
 import { loadPrivateKey } from '../credentials/keys.js';
+import { readFailure } from '../text.js';
 import { parseSubnet, type NetworkConfig } from './network.js';
 
 /** `node.json`. */
@@ -45,14 +46,7 @@ function read(dir: string, file: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : (e as Error).message;
-    throw new NodeConfigError(`cannot read ${path}: ${why}; ${HINT}`);
+    throw new NodeConfigError(`cannot read ${path}: ${readFailure(e)}; ${HINT}`);
   }
 }
 
