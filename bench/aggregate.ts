@@ -51,6 +51,7 @@ import type {
 } from './aggregate-server.js';
 import { checkBookings, isClean, type BookingCheck } from './double-booking.js';
 import { mb, ms, percentile } from './stats.js';
+import { SqliteDatabase } from '../src/store/sql.js';
 
 const CLIENTS = 32;
 const GENI3 = { type: 'GENI', version: '3' };
@@ -601,7 +602,7 @@ async function benchAllocate(server: BenchServer, rs: Researcher[], dbPath: stri
     // nodes. A winner confirms with Status that it holds them, then gives them back (while the
     // round goes on), so the nodes keep changing hands; meanwhile another connection looks at
     // the tables.
-    const reader = new Sqlite(dbPath, { readonly: true, fileMustExist: true });
+    const reader = new SqliteDatabase(new Sqlite(dbPath, { readonly: true, fileMustExist: true }));
     const snapshots: BookingCheck[] = [];
     const watcher = setInterval(
       () => snapshots.push(checkBookings(reader, new Date())),

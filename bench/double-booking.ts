@@ -2,8 +2,8 @@
  * Is anything double-booked? Read straight from the aggregate's tables, independently of the
  * admission code and of the store's triggers that are meant to prevent it.
  */
-import type { Database } from '../src/store/database.js';
 import { formatUtc } from '../src/store/database.js';
+import type { SqlDatabase } from '../src/store/sql.js';
 
 export interface BookingCheck {
   /** Exclusive nodes with live slivers of more than one slice (the benchmark makes no leases). */
@@ -18,17 +18,17 @@ export interface BookingCheck {
   portReservations: number;
 }
 
-export function checkBookings(db: Database, now: Date): BookingCheck {
+export function checkBookings(db: SqlDatabase, now: Date): BookingCheck {
   const at = formatUtc(now);
   const count = (sql: string, ...params: unknown[]): number =>
     (db.prepare(sql).get(...params) as { n: number }).n;
   // One read transaction: every count sees the same state, even while a server writes.
-  return db.transaction(() => ({
+  return db.read(() => ({
     sharedExclusiveNodes: count(
       `SELECT count(*) AS n FROM (
          SELECT v.node_id FROM slivers v JOIN nodes n ON n.id = v.node_id
           WHERE n.exclusive = 1 AND v.expires > ?
-          GROUP BY v.node_id HAVING count(DISTINCT v.slice_id) > 1)`,
+          GROUP BY v.node_id HAVING count(DISTINCT v.slice_id) > 1) AS shared`,
       at,
     ),
     overlappingLeases: count(
@@ -48,7 +48,7 @@ export function checkBookings(db: Database, now: Date): BookingCheck {
       at,
     ),
     portReservations: count(`SELECT count(*) AS n FROM port_reservations`),
-  }))();
+  }));
 }
 
 export function isClean(c: BookingCheck): boolean {

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: prints throughput figures for this machine. `npm run bench -- aggregate`
- * (or credentials, rspec, slicemgr, node-api, nodemanager, network, web) runs only the parts named.
+ * (or credentials, rspec, slicemgr, node-api, nodemanager, network, web, store) runs only the parts
+ * named.
  */
 import { cpus } from 'node:os';
 import { benchAggregate } from './aggregate.js';
@@ -10,6 +11,7 @@ import { benchNetwork } from './network.js';
 import { benchNodeManager } from './nodemanager.js';
 import { benchRspec } from './rspec.js';
 import { benchSliceManager } from './slicemgr.js';
+import { benchStore } from './store.js';
 import { benchWeb } from './web.js';
 
 const PARTS: Record<string, () => void | Promise<void>> = {
@@ -21,6 +23,7 @@ const PARTS: Record<string, () => void | Promise<void>> = {
   nodemanager: benchNodeManager,
   network: benchNetwork,
   web: benchWeb,
+  store: benchStore,
 };
 
 const asked = process.argv.slice(2);

@@ -8,6 +8,7 @@
  *   trusted_roots/*.gid      the roots this authority trusts (its own first)
  *   registry.db              the registry's SQLite store, mode 0600 (with -wal, -shm)
  *   aggregate.db             the aggregate's SQLite store, mode 0600 (with -wal, -shm)
+ *                            (neither when sfa.json names a PostgreSQL `store`)
  *   init.lock                while an `sfa init` runs
  *   web-tokens/<sha256>      one-time web login tokens (`sfa web login`), mode 0600
  *
@@ -19,6 +20,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './xmlrpc/connection-guard.js';
 import { DEFAULT_CALL_LIMITS, type CallLimits } from './limits.js';
 import { BadArgs } from './faults.js';
+import { isPostgresUrl, redactUrl } from './store/postgres.js';
 
 export interface Ports {
   registry: number;
@@ -44,6 +46,12 @@ export interface SfaConfig {
   connections?: Partial<ConnectionLimits>;
   /** What one call may ask for (see src/limits.ts for defaults). */
   limits?: Partial<CallLimits>;
+  /**
+   * A `postgres://` URL: the registry and the aggregate keep their data in that PostgreSQL
+   * database (schemas `registry` and `aggregate`), which several front-ends may share. Absent:
+   * the SQLite files of the data folder.
+   */
+  store?: string;
 }
 
 export const DEFAULT_PORTS: Ports = {
@@ -69,6 +77,35 @@ export const paths = {
   aggregateDatabase: (dir: string) => join(dir, 'aggregate.db'),
   webTokens: (dir: string) => join(dir, 'web-tokens'),
 };
+
+/** Which of an authority's stores. */
+export type StoreName = 'registry' | 'aggregate';
+
+/** Where a store is: the PostgreSQL URL of sfa.json's `store`, else its SQLite file. */
+export function storeLocation(
+  dir: string,
+  config: Pick<SfaConfig, 'store'>,
+  which: StoreName,
+): string {
+  if (config.store !== undefined) return config.store;
+  return which === 'registry' ? paths.database(dir) : paths.aggregateDatabase(dir);
+}
+
+/** Check a `store` setting (sfa.json, `--store`): a PostgreSQL URL. */
+export function checkStoreUrl(value: unknown, where: string): string {
+  if (typeof value !== 'string' || !isPostgresUrl(value)) {
+    throw new BadArgs(
+      `${where}: the store must be a postgres:// URL (postgres://USER@HOST:PORT/DATABASE); ` +
+        'leave it out to keep the SQLite files of the data folder',
+    );
+  }
+  try {
+    new URL(value);
+  } catch {
+    throw new BadArgs(`${where}: '${redactUrl(value)}' is not a URL`);
+  }
+  return value;
+}
 
 function isPort(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n) && n > 0 && n < 65536;
@@ -119,6 +156,7 @@ export function loadConfig(dir: string): SfaConfig {
     ...(raw['limits'] !== undefined
       ? { limits: readPositiveIntegers(raw['limits'], DEFAULT_CALL_LIMITS, 'limits', file) }
       : {}),
+    ...(raw['store'] !== undefined ? { store: checkStoreUrl(raw['store'], `${file}: store`) } : {}),
   };
 }
 

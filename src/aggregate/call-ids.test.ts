@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { postgresMissing, startPostgres, type TestPostgres } from '../../test/support/postgres.js';
+import { tempRoot } from '../../test/support/tmp.js';
+import { AggregateStore } from '../store/aggregate-store.js';
 import { PreparedResponse } from '../xmlrpc/server.js';
-import { CALL_ID_TTL_MS, CallIdCache, REPLAYED_METHODS } from './call-ids.js';
+import { CALL_ID_TTL_MS, CallIdCache, REPLAYED_METHODS, type CallIdLimits } from './call-ids.js';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
 const later = (ms: number) => new Date(NOW.getTime() + ms);
@@ -9,9 +13,35 @@ const answer = (bytes: number) => ({
   code: 0,
 });
 
-describe('Security: call_id replay cache exhausts memory', () => {
+const tmp = tempRoot('call-ids');
+let server: TestPostgres | undefined;
+afterAll(async () => server?.close());
+
+describe.each([
+  { backend: 'sqlite', skip: undefined },
+  { backend: 'postgres', skip: postgresMissing() },
+])('Security: call_id replay cache exhausts storage ($backend)', ({ backend, skip }) => {
+  let location = '';
+  const open: AggregateStore[] = [];
+  beforeEach(async (ctx) => {
+    if (skip) return ctx.skip(skip);
+    location =
+      backend === 'sqlite'
+        ? join(tmp.dir(), 'aggregate.db')
+        : await (server ??= await startPostgres()).createDatabase();
+  });
+  afterEach(() => {
+    for (const store of open.splice(0)) store.close();
+  });
+  /** A cache on a fresh store of this backend. */
+  const newCache = (limits?: CallIdLimits): CallIdCache => {
+    const store = AggregateStore.open(location);
+    open.push(store);
+    return new CallIdCache(store, limits);
+  };
+
   it('keeps no more than its share of bytes per caller, dropping that caller’s oldest first', () => {
-    const cache = new CallIdCache({
+    const cache = newCache({
       maxEntries: 100,
       maxEntriesPerCaller: 100,
       maxBytesPerCaller: 1000,
@@ -26,7 +56,7 @@ describe('Security: call_id replay cache exhausts memory', () => {
   });
 
   it('keeps no more bytes and entries in all than its limits, whatever the number of callers', () => {
-    const cache = new CallIdCache({
+    const cache = newCache({
       maxEntries: 50,
       maxEntriesPerCaller: 50,
       maxBytesPerCaller: 1000,
@@ -35,7 +65,7 @@ describe('Security: call_id replay cache exhausts memory', () => {
     for (let i = 0; i < 1000; i++) cache.put(`caller-${i}`, '3:Delete', 'same', NOW, answer(100));
     expect(cache.size).toBe(30);
     expect(cache.heldBytes).toBe(3000);
-    const many = new CallIdCache({
+    const many = newCache({
       maxEntries: 50,
       maxEntriesPerCaller: 50,
       maxBytesPerCaller: 1000,
@@ -46,7 +76,7 @@ describe('Security: call_id replay cache exhausts memory', () => {
   });
 
   it('keeps no more than its share of entries per caller, so small answers cannot crowd others out', () => {
-    const cache = new CallIdCache({
+    const cache = newCache({
       maxEntries: 20,
       maxEntriesPerCaller: 5,
       maxBytesPerCaller: 1e6,
@@ -61,7 +91,7 @@ describe('Security: call_id replay cache exhausts memory', () => {
   });
 
   it('does not keep an answer larger than one caller’s share', () => {
-    const cache = new CallIdCache({
+    const cache = newCache({
       maxEntries: 10,
       maxEntriesPerCaller: 10,
       maxBytesPerCaller: 100,
@@ -73,7 +103,7 @@ describe('Security: call_id replay cache exhausts memory', () => {
   });
 
   it('forgets answers after 5 minutes and gives their bytes back', () => {
-    const cache = new CallIdCache();
+    const cache = newCache();
     cache.put('a', '3:Renew', 'r', NOW, answer(10));
     expect(cache.get('a', '3:Renew', 'r', later(CALL_ID_TTL_MS))).toBeDefined();
     expect(cache.get('a', '3:Renew', 'r', later(CALL_ID_TTL_MS + 1))).toBeUndefined();

@@ -5,12 +5,14 @@
  *
  * Anyone with a TLS certificate can make us keep something here, so everything is bounded: the
  * call_id's length (checked where options are read), the key (a fixed-size hash, never the
- * call_id itself), the answers' bytes per caller and in all, and the number of entries. Only
+ * call_id itself), the answers' bytes per caller and in all, and the number of entries.
+ * They are kept in the aggregate's store, shared by every front-end of the authority. Only
  * the methods whose repetition would change something are kept: reading calls are simply run
  * again.
  */
 import { createHash } from 'node:crypto';
-import type { PreparedResponse } from '../xmlrpc/server.js';
+import type { AggregateStore } from '../store/aggregate-store.js';
+import { PreparedResponse } from '../xmlrpc/server.js';
 
 export const CALL_ID_TTL_MS = 5 * 60_000;
 
@@ -53,28 +55,23 @@ export interface StoredAnswer {
   readonly message?: string;
 }
 
-interface Entry extends StoredAnswer {
-  readonly at: number;
-  readonly caller: string;
-  readonly bytes: number;
-}
-
+/**
+ * The answers live in the aggregate's store (table `call_answers`), so that a retry reaching
+ * another front-end of the same authority is still a replay, and a restart forgets nothing.
+ */
 export class CallIdCache {
-  /** In insertion order, which is time order: the oldest come first. */
-  private readonly answers = new Map<string, Entry>();
-  private readonly bytesByCaller = new Map<string, number>();
-  private readonly entriesByCaller = new Map<string, number>();
-  private bytes = 0;
-
-  constructor(private readonly limits: CallIdLimits = DEFAULT_CALL_ID_LIMITS) {}
+  constructor(
+    private readonly store: AggregateStore,
+    private readonly limits: CallIdLimits = DEFAULT_CALL_ID_LIMITS,
+  ) {}
 
   /** Bytes held now (tests and the benchmark look). */
   get heldBytes(): number {
-    return this.bytes;
+    return this.store.callAnswerUsage().bytes;
   }
 
   get size(): number {
-    return this.answers.size;
+    return this.store.callAnswerUsage().entries;
   }
 
   private static key(caller: string, method: string, callId: string): string {
@@ -88,59 +85,76 @@ export class CallIdCache {
   }
 
   get(caller: string, method: string, callId: string, now: Date): StoredAnswer | undefined {
-    this.expire(now);
-    return this.answers.get(CallIdCache.key(caller, method, callId));
+    const key = CallIdCache.key(caller, method, callId);
+    const row = this.store.callAnswer(key);
+    if (!row) return undefined;
+    if (now.getTime() - row.atMs > CALL_ID_TTL_MS) {
+      // Its bytes are given back now, not at the next answer kept.
+      this.store.deleteCallAnswer(key);
+      return undefined;
+    }
+    return {
+      body: new PreparedResponse(row.body),
+      code: row.code,
+      ...(row.message === null ? {} : { message: row.message }),
+    };
   }
 
   /**
    * Keep `answer` for a repeat of this call. An answer larger than one caller's share is not
    * kept (the client's retry then runs the call again, as without a call_id); otherwise the
-   * caller's oldest answers, then everyone's oldest, make room.
+   * caller's oldest answers, then everyone's oldest, make room. One write transaction: two
+   * front-ends keeping answers at once never overrun the limits together.
    */
   put(caller: string, method: string, callId: string, now: Date, answer: StoredAnswer): void {
     const bytes = answer.body.body.length;
     if (bytes > this.limits.maxBytesPerCaller) return;
-    this.expire(now);
     const key = CallIdCache.key(caller, method, callId);
-    this.remove(key);
-    for (const [k, e] of this.answers) {
-      const fits =
-        (this.bytesByCaller.get(caller) ?? 0) + bytes <= this.limits.maxBytesPerCaller &&
-        (this.entriesByCaller.get(caller) ?? 0) < this.limits.maxEntriesPerCaller;
-      if (fits) break;
-      if (e.caller === caller) this.remove(k);
-    }
-    for (const k of this.answers.keys()) {
-      if (this.bytes + bytes <= this.limits.maxBytes && this.answers.size < this.limits.maxEntries)
-        break;
-      this.remove(k);
-    }
-    this.answers.set(key, { ...answer, at: now.getTime(), caller, bytes });
-    this.bytes += bytes;
-    this.bytesByCaller.set(caller, (this.bytesByCaller.get(caller) ?? 0) + bytes);
-    this.entriesByCaller.set(caller, (this.entriesByCaller.get(caller) ?? 0) + 1);
+    this.store.transaction(() => {
+      this.store.deleteCallAnswersBefore(now.getTime() - CALL_ID_TTL_MS);
+      this.store.deleteCallAnswer(key);
+      this.makeRoom(
+        bytes,
+        () => this.store.callAnswerUsage(caller),
+        this.limits.maxBytesPerCaller,
+        this.limits.maxEntriesPerCaller,
+        caller,
+      );
+      this.makeRoom(
+        bytes,
+        () => this.store.callAnswerUsage(),
+        this.limits.maxBytes,
+        this.limits.maxEntries,
+      );
+      this.store.insertCallAnswer({
+        key,
+        caller,
+        atMs: now.getTime(),
+        code: answer.code,
+        message: answer.message ?? null,
+        body: answer.body.body,
+      });
+    });
   }
 
-  private expire(now: Date): void {
-    for (const [k, e] of this.answers) {
-      if (now.getTime() - e.at <= CALL_ID_TTL_MS) break;
-      this.remove(k);
-    }
-  }
-
-  private remove(key: string): void {
-    const e = this.answers.get(key);
-    if (!e) return;
-    this.answers.delete(key);
-    this.bytes -= e.bytes;
-    const left = (this.bytesByCaller.get(e.caller) ?? 0) - e.bytes;
-    const count = (this.entriesByCaller.get(e.caller) ?? 0) - 1;
-    if (count > 0) {
-      this.bytesByCaller.set(e.caller, left);
-      this.entriesByCaller.set(e.caller, count);
-    } else {
-      this.bytesByCaller.delete(e.caller);
-      this.entriesByCaller.delete(e.caller);
+  /** Remove the oldest answers (of `caller`, or of all) until `bytes` more fit in the limits. */
+  private makeRoom(
+    bytes: number,
+    usage: () => { entries: number; bytes: number },
+    maxBytes: number,
+    maxEntries: number,
+    caller?: string,
+  ): void {
+    let { entries, bytes: held } = usage();
+    while (held + bytes > maxBytes || entries >= maxEntries) {
+      const oldest = this.store.oldestCallAnswers(100, caller);
+      if (oldest.length === 0) return;
+      for (const o of oldest) {
+        if (held + bytes <= maxBytes && entries < maxEntries) return;
+        this.store.deleteCallAnswer(o.key);
+        held -= o.bytes;
+        entries--;
+      }
     }
   }
 }

@@ -6,7 +6,15 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_PORTS, loadConfig, paths, type SfaConfig } from '../config.js';
+import {
+  checkStoreUrl,
+  DEFAULT_PORTS,
+  loadConfig,
+  paths,
+  storeLocation,
+  type SfaConfig,
+} from '../config.js';
+import { isPostgresUrl, redactUrl } from '../store/postgres.js';
 import { BadArgs } from '../faults.js';
 import { Gid } from '../credentials/gid.js';
 import { Xrn } from '../credentials/xrn.js';
@@ -27,6 +35,8 @@ export interface InitOptions {
   demoInventory?: boolean;
   /** How long to wait for another `sfa init` on the same folder (default 2 minutes). */
   lockWaitMs?: number;
+  /** A PostgreSQL URL for a new authority's data (sfa.json `store`); default: SQLite files. */
+  store?: string;
 }
 
 export interface InitResult {
@@ -66,7 +76,8 @@ async function initLocked(opts: InitOptions): Promise<InitResult> {
   const root = await rootIdentity(dir, config.authority, now, result);
   refreshTrustedRoot(dir, config.authority, root, result);
 
-  const store = RegistryStore.open(paths.database(dir));
+  const registryAt = storeLocation(dir, config, 'registry');
+  const store = RegistryStore.open(registryAt);
   try {
     const record = store.get(config.authority, 'authority');
     if (!record) {
@@ -84,24 +95,28 @@ async function initLocked(opts: InitOptions): Promise<InitResult> {
         },
         now,
       );
-      result.created.push(`${paths.database(dir)} (authority record ${config.authority})`);
+      result.created.push(`${shown(registryAt)} (authority record ${config.authority})`);
     } else if (!sameCertificate(record.gid, root.gid)) {
       // The root GID was made again (its key file had been lost): the record must serve the
       // GID that signs from now on, or Resolve would hand out one nothing verifies against.
       store.update(record.id, { gid: root.gid.pem }, now);
       result.updated.push(
-        `${paths.database(dir)} (authority record ${config.authority}: its new GID)`,
+        `${shown(registryAt)} (authority record ${config.authority}: its new GID)`,
       );
     }
   } finally {
     store.close();
   }
 
-  const aggregateDb = paths.aggregateDatabase(dir);
-  if (!existsSync(aggregateDb)) {
-    const engine = AggregateEngine.open(aggregateDb, { authority: config.authority });
+  const aggregateAt = storeLocation(dir, config, 'aggregate');
+  const aggregateDb = shown(aggregateAt);
+  // A PostgreSQL store is new when nothing was ever put in its inventory.
+  if (config.store !== undefined || !existsSync(aggregateAt)) {
+    const engine = AggregateEngine.open(aggregateAt, { authority: config.authority });
     try {
-      if (opts.demoInventory !== false) {
+      if (config.store !== undefined && engine.store.inventoryVersion() !== 0) {
+        // Kept as it is: the authority's aggregate was made before.
+      } else if (opts.demoInventory !== false) {
         const summary = engine.loadInventory(demoInventory());
         result.created.push(
           `${aggregateDb} (demo inventory: ${summary.nodes} nodes over ${summary.sites} sites)`,
@@ -115,6 +130,10 @@ async function initLocked(opts: InitOptions): Promise<InitResult> {
   }
   return result;
 }
+
+/** A store's location as the operator may see it (a URL without its password). */
+const shown = (location: string): string =>
+  isPostgresUrl(location) ? redactUrl(location) : location;
 
 /** sfa.json: read when there is one, else written from the options. */
 function readOrWriteConfig(opts: InitOptions): {
@@ -137,10 +156,12 @@ function readOrWriteConfig(opts: InitOptions): {
       hostname: opts.hostname ?? 'localhost',
       listen: '0.0.0.0',
       ports: { ...DEFAULT_PORTS },
+      ...(opts.store !== undefined ? { store: checkStoreUrl(opts.store, '--store') } : {}),
     };
     try {
       writeFileAtomic(file, JSON.stringify(config, null, 2) + '\n', {
-        mode: 0o644,
+        // A store URL may hold a password.
+        mode: config.store === undefined ? 0o644 : 0o600,
         exclusive: true,
       });
       return { config, written: state === 'empty' ? 'rewritten' : 'created' };
@@ -153,6 +174,13 @@ function readOrWriteConfig(opts: InitOptions): {
   if (opts.authority && opts.authority !== config.authority) {
     throw new BadArgs(
       `${dir} already holds authority '${config.authority}', not '${opts.authority}': use another --dir`,
+    );
+  }
+  if (opts.store !== undefined && opts.store !== config.store) {
+    throw new BadArgs(
+      `${dir} already holds authority '${config.authority}' with its data in ` +
+        `${config.store === undefined ? 'the SQLite files of the folder' : redactUrl(config.store)}: ` +
+        'to move it, use \'sfa store copy\', then set "store" in sfa.json',
     );
   }
   return { config, written: false };

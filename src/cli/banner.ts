@@ -18,7 +18,7 @@ export function exampleUserName(): string {
 }
 
 export function startBanner(
-  running: Pick<RunningAuthority, 'authority' | 'urls'>,
+  running: Pick<RunningAuthority, 'authority' | 'urls'> & { store?: string },
   dir: string,
   leaf: string = exampleUserName(),
 ): string {
@@ -26,7 +26,7 @@ export function startBanner(
   const user = `${a}.${leaf}`;
   const sfi = `${homedir()}/.sfi`;
   return (
-    `sfa-ts authority '${a}' (data in ${dir})\n` +
+    `sfa-ts authority '${a}' (data in ${dir}${running.store ? `; records in ${running.store}` : ''})\n` +
     `  registry:       ${running.urls.registry}\n` +
     `  aggregate (v3): ${running.urls.aggregate}   (v2: ${running.urls.aggregateV2})\n` +
     `  slice manager:  ${running.urls.slicemgr}\n` +

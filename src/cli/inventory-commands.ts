@@ -6,7 +6,7 @@
  */
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { dataDir, loadConfig, paths } from '../config.js';
+import { dataDir, loadConfig, storeLocation } from '../config.js';
 import { BadArgs } from '../faults.js';
 import { formatRfc3339 } from '../credentials/time.js';
 import { isUrn, Xrn } from '../credentials/xrn.js';
@@ -22,7 +22,9 @@ interface DirOption {
 function withEngine<T>(dir: string | undefined, fn: (engine: AggregateEngine) => T): T {
   const d = dataDir(dir);
   const config = loadConfig(d);
-  const engine = AggregateEngine.open(paths.aggregateDatabase(d), { authority: config.authority });
+  const engine = AggregateEngine.open(storeLocation(d, config, 'aggregate'), {
+    authority: config.authority,
+  });
   try {
     return fn(engine);
   } finally {

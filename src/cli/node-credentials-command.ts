@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { dataDir, loadConfig, paths } from '../config.js';
+import { dataDir, loadConfig, storeLocation } from '../config.js';
 import { BadArgs, SearchFailed } from '../faults.js';
 import { AggregateEngine } from '../aggregate/engine/engine.js';
 import { nodeHrn } from '../aggregate/engine/urns.js';
@@ -36,7 +36,9 @@ interface Flags {
 
 /** The node's HRN, from the aggregate's inventory (its site is there). */
 function nodeOf(dir: string, authority: string, hostname: string): string {
-  const engine = AggregateEngine.open(paths.aggregateDatabase(dir), { authority });
+  const engine = AggregateEngine.open(storeLocation(dir, loadConfig(dir), 'aggregate'), {
+    authority,
+  });
   try {
     const node = engine.listNodes(new Date()).find((n) => n.hostname === hostname.toLowerCase());
     if (!node) {

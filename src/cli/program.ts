@@ -9,6 +9,7 @@ import { registerInventoryCommands } from './inventory-commands.js';
 import { registerNodemanagerCommand } from './nodemanager-command.js';
 import { registerRegistryCommands } from './registry-commands.js';
 import { registerServerCommands } from './server-commands.js';
+import { registerStoreCommands } from './store-commands.js';
 import { registerWebCommand } from './web-command.js';
 
 export function buildProgram(): Command {
@@ -25,5 +26,6 @@ export function buildProgram(): Command {
   registerPeerCommands(program);
   registerNodemanagerCommand(program);
   registerWebCommand(program);
+  registerStoreCommands(program);
   return program;
 }

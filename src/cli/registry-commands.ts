@@ -3,7 +3,7 @@
  * BEGIN IMMEDIATE transactions): `sfa authority|user|slice|node add|list|show|remove`.
  */
 import type { Command } from 'commander';
-import { dataDir, paths } from '../config.js';
+import { dataDir, storeLocation } from '../config.js';
 import { BadArgs, SearchFailed } from '../faults.js';
 import { Gid } from '../credentials/gid.js';
 import { escapeHrnComponent, hrnLeaf, isUrn, Xrn } from '../credentials/xrn.js';
@@ -178,7 +178,7 @@ function addToInventory(
   siteHrn: string,
 ): void {
   const loginBase = hrnLeaf(siteHrn).toLowerCase();
-  const engine = AggregateEngine.open(paths.aggregateDatabase(dir), {
+  const engine = AggregateEngine.open(storeLocation(dir, ctx.config, 'aggregate'), {
     authority: ctx.config.authority,
   });
   try {

@@ -2,7 +2,7 @@
  * `sfa init`, `sfa serve` and `sfa start` (init on first run, then serve: what `npm start` runs).
  */
 import type { Command } from 'commander';
-import { dataDir, type Ports } from '../config.js';
+import { checkStoreUrl, dataDir, type Ports } from '../config.js';
 import { BadArgs } from '../faults.js';
 import { initAuthority, type InitResult } from '../authority/init-authority.js';
 import { startAuthority } from '../server/authority.js';
@@ -17,6 +17,8 @@ interface ServeFlags {
   aggregatePort?: string;
   slicemgrPort?: string;
   webPort?: string;
+  store?: string;
+  reapInterval?: string;
 }
 
 function portsFrom(o: ServeFlags): Partial<Ports> {
@@ -39,6 +41,15 @@ function portsFrom(o: ServeFlags): Partial<Ports> {
   return out;
 }
 
+/** `--reap-interval`: whole seconds, 1 to a day. */
+function seconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 86_400) {
+    throw new BadArgs(`--reap-interval must be a number of seconds from 1 to 86400, not '${v}'`);
+  }
+  return n * 1000;
+}
+
 function serveOptions(c: Command): Command {
   return c
     .option('--dir <dir>', 'data folder (default: $SFA_DIR, else ~/.sfa)')
@@ -46,7 +57,12 @@ function serveOptions(c: Command): Command {
     .option('--registry-port <port>', 'registry port (default 12345)')
     .option('--aggregate-port <port>', 'aggregate manager port (default 12346)')
     .option('--slicemgr-port <port>', 'slice manager port (default 12347)')
-    .option('--web-port <port>', 'web view port, plain HTTP (default 12380)');
+    .option('--web-port <port>', 'web view port, plain HTTP (default 12380)')
+    .option('--reap-interval <seconds>', 'how often lapsed slivers are removed (default 30)')
+    .option(
+      '--store <url>',
+      "the PostgreSQL database to serve from (postgres://USER@HOST:PORT/DB; default: sfa.json's store, else the SQLite files)",
+    );
 }
 
 async function serve(o: ServeFlags): Promise<void> {
@@ -55,6 +71,8 @@ async function serve(o: ServeFlags): Promise<void> {
     listen: o.listen,
     ports: portsFrom(o),
     log: stderrLogger,
+    ...(o.store !== undefined ? { store: checkStoreUrl(o.store, '--store') } : {}),
+    ...(o.reapInterval !== undefined ? { reapIntervalMs: seconds(o.reapInterval) } : {}),
   });
   const dir = dataDir(o.dir);
   process.stdout.write(startBanner(running, dir));
@@ -84,14 +102,19 @@ export function registerServerCommands(program: Command): void {
     .option('--dir <dir>', 'data folder (default: $SFA_DIR, else ~/.sfa)')
     .option('--authority <hrn>', 'HRN of the root authority (default: ple)')
     .option('--hostname <host>', 'the name clients use to reach this host (default: localhost)')
+    .option(
+      '--store <url>',
+      'keep the data in this PostgreSQL database (postgres://USER@HOST:PORT/DB; default: SQLite files in the data folder)',
+    )
     .action(
-      action(async (o: { dir?: string; authority?: string; hostname?: string }) => {
+      action(async (o: { dir?: string; authority?: string; hostname?: string; store?: string }) => {
         const dir = dataDir(o.dir);
         const r = await initAuthority({
           dir,
           authority: o.authority,
           hostname: o.hostname,
           now: new Date(),
+          ...(o.store !== undefined ? { store: o.store } : {}),
         });
         report(r);
         if (r.created.length === 0 && r.updated.length === 0)
@@ -121,6 +144,7 @@ export function registerServerCommands(program: Command): void {
             authority: o.authority,
             hostname: o.hostname,
             now: new Date(),
+            ...(o.store !== undefined ? { store: o.store } : {}),
           }),
         );
         await serve(o);

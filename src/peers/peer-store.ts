@@ -6,10 +6,10 @@
  * Every change is one write transaction together with its audit row. A revoked peer is deleted
  * with its roots; its audit rows stay (they name the peer by HRN, not by reference).
  */
-import type { Statement } from 'better-sqlite3';
 import { AlreadyExists, BadArgs, SearchFailed } from '../faults.js';
 import { Gid } from '../credentials/gid.js';
-import { formatUtc, parseUtc, writeTransaction, type Database } from '../store/database.js';
+import { formatUtc, parseUtc } from '../store/database.js';
+import { constraintOf, type SqlDatabase, type Statement } from '../store/sql.js';
 import { checkPeerHrn, checkPeerRoot, checkPeerUrl } from './check-peer.js';
 
 export const PEER_ACTIONS = ['add', 'rotate', 'revoke', 'update'] as const;
@@ -111,10 +111,10 @@ const PEER_COLUMNS = 'id, hrn, registry_url, aggregate_urls, created, last_conta
 const ROOT_COLUMNS = 'peer_id, gid, fingerprint, not_after_trust, added';
 
 /**
- * Writes made through this process's PeerStores, per connection. SQLite's `data_version` only
- * tells a connection about commits of *other* connections, so a TrustSource also compares this.
+ * Writes made through this process's PeerStores, per connection: a TrustSource compares this
+ * too, so that a change through this connection is seen even before anything is read back.
  */
-const localWrites = new WeakMap<Database, number>();
+const localWrites = new WeakMap<SqlDatabase, number>();
 
 function toRoot(r: DbRoot): PeerRoot {
   return {
@@ -137,14 +137,14 @@ function jsonStrings(text: string, column: string): string[] {
 /** The peers' tables behind a typed API; every method is synchronous. */
 export class PeerStore {
   private readonly stmt: {
-    dataVersion: Statement<[], number>;
+    dataVersion: Statement<[], { version: number }>;
     all: Statement<[], DbPeer>;
     get: Statement<[string], DbPeer>;
     routes: Statement<[], { hrn: string; registry_url: string }>;
     allRoots: Statement<[], DbRoot>;
     rootsOf: Statement<[number], DbRoot>;
     trustRoots: Statement<[], { gid: string; not_after_trust: string | null }>;
-    insertPeer: Statement<[string, string, string, string]>;
+    insertPeer: Statement<[string, string, string, string], { id: number }>;
     insertRoot: Statement<[number, string, string, string | null, string]>;
     setRootTrust: Statement<[string | null, string]>;
     deleteRoot: Statement<[string]>;
@@ -162,12 +162,12 @@ export class PeerStore {
    * overlap its namespace.
    */
   constructor(
-    readonly db: Database,
+    readonly db: SqlDatabase,
     readonly authority: string,
   ) {
     const p = <P extends unknown[], R = unknown>(sql: string) => db.prepare<P, R>(sql);
     this.stmt = {
-      dataVersion: p<[], number>('PRAGMA data_version').pluck(),
+      dataVersion: p('SELECT version FROM peer_changes'),
       all: p(`SELECT ${PEER_COLUMNS} FROM peers ORDER BY lower(hrn)`),
       get: p(`SELECT ${PEER_COLUMNS} FROM peers WHERE lower(hrn) = lower(?)`),
       routes: p('SELECT hrn, registry_url FROM peers ORDER BY lower(hrn)'),
@@ -176,7 +176,7 @@ export class PeerStore {
       trustRoots: p('SELECT gid, not_after_trust FROM peer_roots ORDER BY id'),
       insertPeer: p(
         `INSERT INTO peers (hrn, registry_url, aggregate_urls, created, health)
-           VALUES (?, ?, ?, ?, 'unknown')`,
+           VALUES (?, ?, ?, ?, 'unknown') RETURNING id`,
       ),
       insertRoot: p(
         `INSERT INTO peer_roots (peer_id, gid, fingerprint, not_after_trust, added)
@@ -203,7 +203,7 @@ export class PeerStore {
    * command). One prepared PRAGMA: cheap enough to read on every call.
    */
   dataVersion(): number {
-    return this.stmt.dataVersion.get()!;
+    return this.stmt.dataVersion.get()?.version ?? 0;
   }
 
   /** Changes with every peer change made through this connection. */
@@ -261,13 +261,14 @@ export class PeerStore {
         );
       }
       const stamp = formatUtc(now);
-      const { lastInsertRowid } = this.stmt.insertPeer.run(
+      const inserted = this.stmt.insertPeer.get(
         hrn,
         registryUrl,
         JSON.stringify(aggregateUrls),
         stamp,
       );
-      this.insertRoot(Number(lastInsertRowid), root, null, stamp);
+      if (!inserted) throw new Error(`peer ${hrn} vanished in its insert`);
+      this.insertRoot(inserted.id, root, null, stamp);
       this.appendAudit(
         now,
         who,
@@ -404,9 +405,7 @@ export class PeerStore {
     ) {
       return;
     }
-    writeTransaction(this.db, () =>
-      this.stmt.setContact.run(health, answered ? formatUtc(now) : null, p.id),
-    );
+    this.db.write(() => this.stmt.setContact.run(health, answered ? formatUtc(now) : null, p.id));
   }
 
   /** The audit trail, oldest first: of peer `hrn` (revoked ones included), or of all. */
@@ -425,7 +424,7 @@ export class PeerStore {
 
   /** Run `fn` as one write transaction and count it as a change of this connection. */
   private write<T>(fn: () => T): T {
-    const out = writeTransaction(this.db, fn);
+    const out = this.db.write(fn);
     localWrites.set(this.db, this.localWrites + 1);
     return out;
   }
@@ -434,7 +433,7 @@ export class PeerStore {
     try {
       this.stmt.insertRoot.run(peerId, root.certPem, root.fingerprint256, until, added);
     } catch (e) {
-      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+      if (constraintOf(e) === 'unique') {
         throw new AlreadyExists(`the root ${root.fingerprint256} is already trusted for a peer`, {
           cause: e,
         });

@@ -22,7 +22,7 @@ export interface TrustSourceOptions {
 /**
  * Owns a TrustStore: local roots + every peer root trusted at `now`. Call {@link refresh} at the
  * start of every call, before verifying anything; it rebuilds only when the peers changed (a
- * commit by another connection, seen through SQLite's `data_version`, or a change through this
+ * commit by another connection, seen through the `peer_changes` counter, or a change through this
  * connection) or when `now` crossed the end of a rotation's overlap.
  */
 export class TrustSource {
@@ -48,8 +48,8 @@ export class TrustSource {
   }
 
   /**
-   * Bring the trusted roots up to date for a call at `now`. Costs one `PRAGMA data_version`
-   * when nothing changed (about a microsecond).
+   * Bring the trusted roots up to date for a call at `now`. Costs one read of the `peer_changes`
+   * counter when nothing changed.
    * @returns whether the set of trusted roots changed (its generation then moved).
    */
   refresh(now: Date): boolean {
@@ -64,7 +64,7 @@ export class TrustSource {
     ) {
       return false;
     }
-    // Read before building: a commit landing meanwhile moves data_version again, and the next
+    // Read before building: a commit landing meanwhile moves the counter again, and the next
     // call rebuilds.
     this.dataVersion = dataVersion;
     this.localWrites = localWrites;

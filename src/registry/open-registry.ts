@@ -3,7 +3,7 @@
  * folder's own and its peers'), store. Used by the servers and by the operator commands alike.
  */
 import { AuthorityKeystore } from '../authority/keystore.js';
-import { loadConfig, paths } from '../config.js';
+import { loadConfig, paths, storeLocation } from '../config.js';
 import { TrustStore } from '../credentials/chain.js';
 import { CredentialVerifier } from '../credentials/verifier.js';
 import { PeerForwarder } from '../peers/forward.js';
@@ -23,15 +23,18 @@ export interface OpenRegistryOptions {
   peerTimeoutMs?: number;
   /** The time of the first build of the trusted roots; every call refreshes them at its own. */
   now?: Date;
+  /** A PostgreSQL URL to use instead of sfa.json's store (`sfa serve --store`). */
+  store?: string;
 }
 
 export function openRegistry(dir: string, opts: OpenRegistryOptions = {}): OpenRegistry {
-  const config = loadConfig(dir);
+  const loaded = loadConfig(dir);
+  const config = opts.store === undefined ? loaded : { ...loaded, store: opts.store };
   const keys = new AuthorityKeystore(dir);
   const identity = keys.get(config.authority); // fail early, and clearly, when the key is missing
   const trust = TrustStore.fromFiles([paths.trustedRoots(dir)]);
   const timeoutMs = opts.peerTimeoutMs ?? readPeerTimeoutMs(dir);
-  const store = RegistryStore.open(paths.database(dir));
+  const store = RegistryStore.open(storeLocation(dir, config, 'registry'));
   try {
     const peerStore = new PeerStore(store.db, config.authority);
     const trustSource = new TrustSource({ trust, peers: peerStore, now: opts.now ?? new Date() });

@@ -14,6 +14,7 @@ import { createXmlRpcServer } from '../xmlrpc/server.js';
 import { logText } from '../text.js';
 import type { XmlRpcValue } from '../xmlrpc/value.js';
 import { callLine, callerLabel, type Logger } from './log.js';
+import { storageFault } from '../store/storage-fault.js';
 
 export interface AggregateServerOptions {
   /** Bounds on connections (sfa.json `connections`). */
@@ -48,7 +49,13 @@ const SLICE_CHANGES = new Set([
 function slicesTouched(ctx: AmContext, params: readonly XmlRpcValue[]): string[] {
   const first = params[0];
   const urns = typeof first === 'string' ? [first] : Array.isArray(first) ? first : [];
-  return ctx.engine.slicesNamed(urns.filter((u): u is string => typeof u === 'string'));
+  try {
+    return ctx.engine.slicesNamed(urns.filter((u): u is string => typeof u === 'string'));
+  } catch (e) {
+    // The store cannot be read: the call itself will say so (DBERROR); no history to write.
+    if (storageFault(e)) return [];
+    throw e;
+  }
 }
 
 /** `PerformOperationalAction geni_start` names its action; other calls their method. */

@@ -6,7 +6,7 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { dataDir, paths, type Ports } from '../config.js';
+import { dataDir, storeLocation, type Ports } from '../config.js';
 import { setCallLimits } from '../limits.js';
 import { AdvertisementCache } from '../aggregate/ad-cache.js';
 import { CallIdCache } from '../aggregate/call-ids.js';
@@ -25,6 +25,8 @@ import { RelayStats } from '../slicemgr/relay-stats.js';
 import type { SmContext } from '../slicemgr/slice-manager.js';
 import type { WebContext } from '../web/context.js';
 import { createWebServer } from '../web/web-server.js';
+import { storageFault } from '../store/storage-fault.js';
+import { redactUrl } from '../store/postgres.js';
 
 export interface StartOptions {
   dir?: string;
@@ -37,6 +39,10 @@ export interface StartOptions {
   relayTimeoutMs?: number;
   /** How long the slice manager serves a merged advertisement (default 60 s; 0: never). */
   smAdCacheMs?: number;
+  /** A PostgreSQL URL to use instead of sfa.json's store (`sfa serve --store`). */
+  store?: string;
+  /** How often lapsed slivers are reaped (default 30 s). */
+  reapIntervalMs?: number;
 }
 
 export interface RunningAuthority {
@@ -51,6 +57,8 @@ export interface RunningAuthority {
   };
   /** The aggregate's engine (tests and benchmarks look inside). */
   readonly engine: AggregateEngine;
+  /** The PostgreSQL store served from (its URL without password); undefined: SQLite files. */
+  readonly store?: string;
   close(): Promise<void>;
 }
 
@@ -78,13 +86,13 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 
 export async function startAuthority(opts: StartOptions): Promise<RunningAuthority> {
   const dir = dataDir(opts.dir);
-  const registry = openRegistry(dir);
+  const registry = openRegistry(dir, opts.store === undefined ? {} : { store: opts.store });
   const { config } = registry.ctx;
   setCallLimits(config.limits);
   const clock = opts.clock ?? (() => new Date());
   const host = opts.listen ?? config.listen;
   const ports = { ...config.ports, ...opts.ports };
-  const engine = AggregateEngine.open(paths.aggregateDatabase(dir), {
+  const engine = AggregateEngine.open(storeLocation(dir, config, 'aggregate'), {
     authority: config.authority,
   });
   const servers: Server[] = [];
@@ -131,10 +139,19 @@ export async function startAuthority(opts: StartOptions): Promise<RunningAuthori
       amUrn: Xrn.fromHrn(config.authority, 'authority+am').urn,
       cmUrn: Xrn.fromHrn(config.authority, 'authority+cm').urn,
       urls: { v3: '', v2: '' },
-      callIds: new CallIdCache(),
+      callIds: new CallIdCache(engine.store),
       ads: new AdvertisementCache(AD_CACHE_TTL_MS),
     };
-    const refreshTrust = (now: Date) => registry.ctx.trustSource.refresh(now);
+    // The peers' roots are read from the store before each call. When the store cannot be
+    // read, the roots last read still hold, and the call itself answers DBERROR if it needs
+    // the store: a call that does not (GetVersion) is still answered.
+    const refreshTrust = (now: Date) => {
+      try {
+        registry.ctx.trustSource.refresh(now);
+      } catch (e) {
+        if (!storageFault(e)) throw e;
+      }
+    };
     const amServer = createAggregateServer({
       ctx: amCtx,
       log: opts.log,
@@ -196,8 +213,20 @@ export async function startAuthority(opts: StartOptions): Promise<RunningAuthori
     const webPort = await listen(webServer, ports.web, host);
     webCtx.urls.web = `http://${shown}:${webPort}/`;
 
+    // With several front-ends on one PostgreSQL store, one reaps at a time: the one holding the
+    // store's advisory lock, until its connection ends (a crash included); then the next tick
+    // of another front-end takes it.
+    let leading = false;
     reaper = setInterval(() => {
       const now = clock();
+      const leads = engine.store.db.leads('reaper');
+      if (leads !== leading) {
+        leading = leads;
+        opts.log(
+          `${formatRfc3339(now)} aggregate reaper: ${leads ? 'this front-end reaps' : 'another front-end reaps (or the store is unreachable)'}`,
+        );
+      }
+      if (!leads) return;
       try {
         const reaped = engine.reap(now);
         if (reaped.slivers.length > 0) {
@@ -210,11 +239,12 @@ export async function startAuthority(opts: StartOptions): Promise<RunningAuthori
       } catch (e) {
         opts.log(`${formatRfc3339(now)} aggregate reaper failed: ${(e as Error).message}`);
       }
-    }, REAP_INTERVAL_MS);
+    }, opts.reapIntervalMs ?? REAP_INTERVAL_MS);
     reaper.unref();
 
     return {
       authority: config.authority,
+      ...(config.store === undefined ? {} : { store: redactUrl(config.store) }),
       urls: {
         registry: `https://${shown}:${registryPort}/`,
         aggregate: amCtx.urls.v3,

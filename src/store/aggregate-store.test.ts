@@ -1,5 +1,5 @@
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
+import { describeBackends } from '../../test/support/backends.js';
 import { tempRoot } from '../../test/support/tmp.js';
 import { openDatabase, runMigrations } from './database.js';
 import {
@@ -9,18 +9,18 @@ import {
   type NodeRow,
   type SliceRow,
 } from './aggregate-store.js';
+import { PostgresDatabase } from './postgres.js';
+import { constraintOf, SqliteDatabase, type SqlDatabase } from './sql.js';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
 const HOUR = 3_600_000;
 const at = (ms: number): Date => new Date(NOW.getTime() + ms);
 
 const tmp = tempRoot('aggregate-store');
-let n = 0;
-const freshPath = (): string => join(tmp.path, `aggregate${++n}.db`);
 
 const opened: AggregateStore[] = [];
-function openStore(path = freshPath()): AggregateStore {
-  const store = AggregateStore.open(path);
+function openAt(location: string): AggregateStore {
+  const store = AggregateStore.open(location);
   opened.push(store);
   return store;
 }
@@ -82,49 +82,82 @@ const sliver = (sliceId: number, nodeId: number, extra: Partial<NewSliver> = {})
   ...extra,
 });
 
-const sqliteCode = (fn: () => unknown): string => {
+/**
+ * Which constraint refused a write, whatever the backend (constraintOf), or `trigger` for the
+ * overlap triggers on SQLite (SQLITE_CONSTRAINT_TRIGGER; PostgreSQL raises them as
+ * check_violation: their message tells them apart).
+ */
+const kindOf = (e: unknown): string =>
+  constraintOf(e) ??
+  ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_TRIGGER' ? 'trigger' : String(e));
+
+/** Which constraint refused `fn`'s write (kindOf). */
+const refusal = (fn: () => unknown): string => {
   try {
     fn();
   } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
+    return kindOf(e);
   }
-  throw new Error('expected an SQLite error');
+  throw new Error('expected the write to be refused');
 };
 
-describe('AggregateStore schema', () => {
-  it('migrates a fresh file once, and again is a no-op', () => {
-    const path = freshPath();
-    const db = openDatabase(path);
-    expect(runMigrations(db, AGGREGATE_MIGRATIONS, () => NOW)).toEqual(
-      AGGREGATE_MIGRATIONS.map((m) => m.version),
-    );
-    expect(runMigrations(db, AGGREGATE_MIGRATIONS, () => NOW)).toEqual([]);
-    const tables = db
-      .prepare<[], { name: string }>(
-        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
-      )
-      .all()
-      .map((t) => t.name);
-    expect(tables).toEqual(
-      expect.arrayContaining([
-        'sites',
-        'nodes',
-        'node_tags',
-        'nodegroups',
-        'nodegroup_members',
-        'nodegroup_tags',
-        'slices',
-        'slice_users',
-        'slivers',
-        'leases',
-        'port_reservations',
-      ]),
-    );
-    db.close();
+/** The message of the overlap trigger that refused `fn`'s write (the same on both backends). */
+const overlap = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (e) {
+    expect(['trigger', 'check']).toContain(kindOf(e));
+    return (e as Error).message;
+  }
+  throw new Error('expected the write to be refused');
+};
+
+describeBackends('AggregateStore migrations', tmp, (where) => {
+  it('migrates a fresh database once, and again is a no-op', () => {
+    const location = where.fresh();
+    const db: SqlDatabase =
+      where.backend === 'sqlite'
+        ? new SqliteDatabase(openDatabase(location))
+        : new PostgresDatabase(location, 'aggregate');
+    try {
+      expect(runMigrations(db, AGGREGATE_MIGRATIONS, () => NOW)).toEqual(
+        AGGREGATE_MIGRATIONS.map((m) => m.version),
+      );
+      expect(runMigrations(db, AGGREGATE_MIGRATIONS, () => NOW)).toEqual([]);
+      const tables = db
+        .prepare<[], { name: string }>(
+          db.dialect === 'sqlite'
+            ? "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            : "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'aggregate' ORDER BY table_name",
+        )
+        .all()
+        .map((t) => t.name);
+      expect(tables).toEqual(
+        expect.arrayContaining([
+          'sites',
+          'nodes',
+          'node_tags',
+          'nodegroups',
+          'nodegroup_members',
+          'nodegroup_tags',
+          'slices',
+          'slice_users',
+          'slivers',
+          'leases',
+          'port_reservations',
+        ]),
+      );
+    } finally {
+      db.close();
+    }
   });
+});
+
+describeBackends('AggregateStore schema', tmp, (where) => {
+  const openStore = (location = where.fresh()): AggregateStore => openAt(location);
 
   it('reads back what it wrote, after a reopen', () => {
-    const path = freshPath();
+    const path = where.fresh();
     const store = openStore(path);
     const { node, a } = seed(store);
     const written = store.insertSliver(sliver(a.id, node.id));
@@ -150,7 +183,7 @@ describe('AggregateStore schema', () => {
   });
 
   it('never gives a sliver id twice (AUTOINCREMENT), even after the newest is deleted', () => {
-    const path = freshPath();
+    const path = where.fresh();
     const store = openStore(path);
     const { node, a } = seed(store);
     const first = store.insertSliver(sliver(a.id, node.id));
@@ -164,11 +197,11 @@ describe('AggregateStore schema', () => {
     const store = openStore();
     const { node, a } = seed(store);
     store.insertSliver(sliver(a.id, node.id));
-    expect(sqliteCode(() => store.insertSliver(sliver(a.id, node.id, { clientId: 'other' })))).toBe(
-      'SQLITE_CONSTRAINT_UNIQUE',
+    expect(refusal(() => store.insertSliver(sliver(a.id, node.id, { clientId: 'other' })))).toBe(
+      'unique',
     );
     expect(
-      sqliteCode(() =>
+      refusal(() =>
         store.insertSlice({
           urn: 'urn:publicid:IDN+plc:inria+slice+a',
           loginName: 'inria_a',
@@ -176,9 +209,9 @@ describe('AggregateStore schema', () => {
           expires: at(HOUR),
         }),
       ),
-    ).toBe('SQLITE_CONSTRAINT_UNIQUE');
+    ).toBe('unique');
     expect(
-      sqliteCode(() =>
+      refusal(() =>
         store.insertSlice({
           urn: 'urn:publicid:IDN+ple:INRIA+slice+a',
           loginName: 'inria_other',
@@ -186,27 +219,25 @@ describe('AggregateStore schema', () => {
           expires: at(HOUR),
         }),
       ),
-    ).toBe('SQLITE_CONSTRAINT_UNIQUE');
+    ).toBe('unique');
   });
 
   it('checks values: states, capacities, dates, login names', () => {
     const store = openStore();
     const { node, a } = seed(store);
     const bad = (s: Partial<NewSliver>) =>
-      sqliteCode(() => store.insertSliver(sliver(a.id, node.id, s)));
-    expect(bad({ allocationState: 'geni_unallocated' as never })).toBe('SQLITE_CONSTRAINT_CHECK');
-    expect(bad({ operationalState: 'running' as never })).toBe('SQLITE_CONSTRAINT_CHECK');
-    expect(bad({ cpuShare: 0 })).toBe('SQLITE_CONSTRAINT_CHECK');
-    expect(bad({ expires: NOW })).toBe('SQLITE_CONSTRAINT_CHECK');
+      refusal(() => store.insertSliver(sliver(a.id, node.id, s)));
+    expect(bad({ allocationState: 'geni_unallocated' as never })).toBe('check');
+    expect(bad({ operationalState: 'running' as never })).toBe('check');
+    expect(bad({ cpuShare: 0 })).toBe('check');
+    expect(bad({ expires: NOW })).toBe('check');
     store.insertSliver(sliver(a.id, node.id));
     // A date that would not sort as time.
     expect(
-      sqliteCode(() =>
-        store.db.prepare("UPDATE slivers SET expires = '2026-11-25 13:00:00'").run(),
-      ),
-    ).toBe('SQLITE_CONSTRAINT_CHECK');
+      refusal(() => store.db.prepare("UPDATE slivers SET expires = '2026-11-25 13:00:00'").run()),
+    ).toBe('check');
     expect(
-      sqliteCode(() =>
+      refusal(() =>
         store.insertSlice({
           urn: 'urn:publicid:IDN+x+slice+y',
           loginName: 'NoUnderscore',
@@ -214,9 +245,9 @@ describe('AggregateStore schema', () => {
           expires: at(HOUR),
         }),
       ),
-    ).toBe('SQLITE_CONSTRAINT_CHECK');
+    ).toBe('check');
     expect(
-      sqliteCode(() =>
+      refusal(() =>
         store.insertSlice({
           urn: 'urn:publicid:IDN+x+slice+z',
           loginName: `x_${'a'.repeat(31)}`,
@@ -224,23 +255,38 @@ describe('AggregateStore schema', () => {
           expires: at(HOUR),
         }),
       ),
-    ).toBe('SQLITE_CONSTRAINT_CHECK');
+    ).toBe('check');
     expect(
-      sqliteCode(() => store.updateNodeStatus(node.id, { ...node, bootState: 'up' as never })),
-    ).toBe('SQLITE_CONSTRAINT_CHECK');
+      refusal(() => store.updateNodeStatus(node.id, { ...node, bootState: 'up' as never })),
+    ).toBe('check');
   });
 
   it('refuses to delete a node or slice that still has slivers', () => {
     const store = openStore();
     const { node, a } = seed(store);
     store.insertSliver(sliver(a.id, node.id));
-    // ON DELETE RESTRICT: refused at once (SQLite reports it as a trigger constraint).
-    expect(() => store.deleteNode(node.id)).toThrow('FOREIGN KEY constraint failed');
-    expect(() => store.deleteSlice(a.id)).toThrow('FOREIGN KEY constraint failed');
+    // ON DELETE RESTRICT: refused at once (SQLite reports it as a trigger constraint, with
+    // its own message; PostgreSQL as a foreign key violation).
+    const restricted = (fn: () => unknown): boolean => {
+      try {
+        fn();
+      } catch (e) {
+        return (
+          constraintOf(e) === 'foreignkey' ||
+          (e as Error).message === 'FOREIGN KEY constraint failed'
+        );
+      }
+      return false;
+    };
+    expect(restricted(() => store.deleteNode(node.id))).toBe(true);
+    expect(restricted(() => store.deleteSlice(a.id))).toBe(true);
+    expect(store.nodeByHostname('n1.inria.fr')?.id).toBe(node.id);
   });
 });
 
-describe('Security: double booking refused by the schema itself', () => {
+describeBackends('Security: double booking refused by the schema itself', tmp, (where) => {
+  const openStore = (location = where.fresh()): AggregateStore => openAt(location);
+
   it('refuses overlapping leases of two slices on one node, on insert and update', () => {
     const store = openStore();
     const { node, a, b } = seed(store);
@@ -258,13 +304,10 @@ describe('Security: double booking refused by the schema itself', () => {
     lease(a.id, va.id, 0, 2 * HOUR);
     // The same slice may overlap itself; another slice may not.
     lease(a.id, va.id, HOUR, 3 * HOUR);
-    expect(sqliteCode(() => lease(b.id, vb.id, 2 * HOUR, 4 * HOUR))).toBe(
-      'SQLITE_CONSTRAINT_TRIGGER',
-    );
+    const LEASE_OVERLAP = 'lease overlaps a lease of another slice on the same node';
+    expect(overlap(() => lease(b.id, vb.id, 2 * HOUR, 4 * HOUR))).toBe(LEASE_OVERLAP);
     const id = lease(b.id, vb.id, 3 * HOUR, 4 * HOUR);
-    expect(sqliteCode(() => store.setLeaseTimes(id, at(2 * HOUR), at(4 * HOUR)))).toBe(
-      'SQLITE_CONSTRAINT_TRIGGER',
-    );
+    expect(overlap(() => store.setLeaseTimes(id, at(2 * HOUR), at(4 * HOUR)))).toBe(LEASE_OVERLAP);
   });
 
   it('refuses overlapping port ranges of two slices on one node and protocol', () => {
@@ -280,13 +323,13 @@ describe('Security: double booking refused by the schema itself', () => {
       to: number,
     ) => store.insertPort({ sliverId, nodeId: node.id, sliceId, proto, from, to });
     port(a.id, va.id, 'tcp', 8000, 8010);
-    expect(sqliteCode(() => port(b.id, vb.id, 'tcp', 8010, 8020))).toBe(
-      'SQLITE_CONSTRAINT_TRIGGER',
+    expect(overlap(() => port(b.id, vb.id, 'tcp', 8010, 8020))).toBe(
+      'port range overlaps a reservation of another slice on the same node',
     );
     port(b.id, vb.id, 'udp', 8000, 8010);
     port(b.id, vb.id, 'tcp', 8011, 8020);
-    expect(sqliteCode(() => port(b.id, vb.id, 'tcp', 0, 1))).toBe('SQLITE_CONSTRAINT_CHECK');
-    expect(sqliteCode(() => port(b.id, vb.id, 'tcp', 9000, 8999))).toBe('SQLITE_CONSTRAINT_CHECK');
+    expect(refusal(() => port(b.id, vb.id, 'tcp', 0, 1))).toBe('check');
+    expect(refusal(() => port(b.id, vb.id, 'tcp', 9000, 8999))).toBe('check');
   });
 
   it('drops a sliver’s leases and ports with it', () => {

@@ -18,8 +18,11 @@ import { dirname } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
 import { storageCause } from './storage-fault.js';
+import { isPostgresUrl, PostgresDatabase } from './postgres.js';
+import { SqliteDatabase, type SqlDatabase } from './sql.js';
 
 export type { Database } from 'better-sqlite3';
+export type { SqlDatabase } from './sql.js';
 
 /** How long a connection waits for another connection's write lock before SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000;
@@ -32,6 +35,11 @@ export interface Migration {
   readonly name: string;
   /** SQL statements, run with `db.exec`. */
   readonly up: string;
+  /**
+   * The same change in PostgreSQL's dialect (the PostgreSQL store): after version N, both
+   * schemas hold the same tables, columns, constraints and triggers.
+   */
+  readonly postgres?: string;
   /**
    * Rebuilds a table that others reference (SQLite's way to change a column's constraint:
    * create, copy, drop, rename): foreign keys are off while it runs, or dropping the old table
@@ -170,12 +178,11 @@ function diagnose(path: string): { why: string; code: string } | undefined {
 }
 
 /**
- * Run `fn` inside `BEGIN IMMEDIATE … COMMIT`, rolling back if it throws. `fn` must be
- * synchronous (better-sqlite3 refuses a function returning a promise). Nested calls become
- * savepoints of the outer transaction.
+ * Run `fn` as a write transaction (SQLite: `BEGIN IMMEDIATE … COMMIT`), rolling back if it
+ * throws. `fn` must be synchronous. Nested calls become savepoints of the outer transaction.
  */
-export function writeTransaction<T>(db: Database, fn: () => T): T {
-  return db.transaction(fn).immediate();
+export function writeTransaction<T>(db: SqlDatabase | Database, fn: () => T): T {
+  return ('dialect' in db ? db : new SqliteDatabase(db)).write(fn);
 }
 
 interface AppliedMigration {
@@ -210,16 +217,21 @@ function checkMigrationList(migrations: readonly Migration[]): void {
  * @returns the versions applied by this call.
  */
 export function runMigrations(
-  db: Database,
+  db: SqlDatabase | Database,
   migrations: readonly Migration[],
   now: () => Date = () => new Date(),
 ): number[] {
+  if (!('dialect' in db)) return runMigrations(new SqliteDatabase(db), migrations, now);
   checkMigrationList(migrations);
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+  const raw = db instanceof SqliteDatabase ? db.raw : undefined;
+  // Under the write lock: front-ends starting together create it once.
+  db.write(() =>
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
     applied_at TEXT NOT NULL
-  )`);
+  )`),
+  );
   const known = new Map(migrations.map((m) => [m.version, m]));
   const readApplied = db.prepare<[], AppliedMigration>(
     'SELECT version, name FROM schema_migrations ORDER BY version',
@@ -230,16 +242,27 @@ export function runMigrations(
 
   const appliedNow: number[] = [];
   for (const migration of migrations) {
-    // The pragma is a no-op inside a transaction: it is set around it.
-    if (migration.rebuildsTable) db.pragma('foreign_keys = OFF');
+    // SQLite's rebuilds: the pragma is a no-op inside a transaction, so it is set around it.
+    // (PostgreSQL alters tables in place: its references never need switching off.)
+    if (migration.rebuildsTable) raw?.pragma('foreign_keys = OFF');
     try {
-      writeTransaction(db, () => {
+      db.write(() => {
         // Re-read inside the write lock: another process may have migrated meanwhile.
         const applied = readApplied.all();
         checkApplied(applied, known, db.name);
         if (applied.some((a) => a.version === migration.version)) return;
-        db.exec(migration.up);
-        if (migration.rebuildsTable && (db.pragma('foreign_key_check') as unknown[]).length > 0) {
+        const up = raw ? migration.up : migration.postgres;
+        if (up === undefined) {
+          throw new Error(
+            `migration ${migration.version} '${migration.name}' has no PostgreSQL text`,
+          );
+        }
+        db.exec(up);
+        if (
+          migration.rebuildsTable &&
+          raw &&
+          (raw.pragma('foreign_key_check') as unknown[]).length > 0
+        ) {
           throw new Error(
             `migration ${migration.version} '${migration.name}' would leave broken references in ${db.name}`,
           );
@@ -248,7 +271,7 @@ export function runMigrations(
         appliedNow.push(migration.version);
       });
     } finally {
-      if (migration.rebuildsTable) db.pragma('foreign_keys = ON');
+      if (migration.rebuildsTable) raw?.pragma('foreign_keys = ON');
     }
   }
   if (migrations.length === 0) checkApplied(readApplied.all(), known, db.name);
@@ -298,15 +321,25 @@ export function parseUtc(text: string, column: string): Date {
   return d;
 }
 
-/** Open `path` and bring its schema up to `migrations`; the connection is closed on failure. */
-export function openMigrated(path: string, migrations: readonly Migration[]): Database {
-  const db = openDatabase(path);
+/**
+ * Open a store and bring its schema up to `migrations`; the connection is closed on failure.
+ * `location` is a SQLite file, or a `postgres://` URL (the store then lives in the PostgreSQL
+ * schema `schema`).
+ */
+export function openMigrated(
+  location: string,
+  migrations: readonly Migration[],
+  schema: string,
+): SqlDatabase {
+  const db = isPostgresUrl(location)
+    ? new PostgresDatabase(location, schema)
+    : new SqliteDatabase(openDatabase(location));
   try {
     runMigrations(db, migrations);
     return db;
   } catch (e) {
     db.close();
     // A read-only file or a full disk shows up at the first write, which is here.
-    throw openFailure(path, e);
+    throw db.dialect === 'sqlite' ? openFailure(location, e) : e;
   }
 }

@@ -31,7 +31,7 @@ describe('registry migration 4: peers without aggregates', () => {
                    VALUES ('ch', 'https://ch/', '[]', '2026-11-25T12:00:00Z')`),
       ).toThrow(/CHECK constraint failed/);
 
-      expect(runMigrations(db, REGISTRY_MIGRATIONS)).toEqual([4]);
+      expect(runMigrations(db, REGISTRY_MIGRATIONS)).toEqual([4, 5]);
       expect(db.prepare('SELECT peer_id, fingerprint FROM peer_roots').all()).toEqual([
         { peer_id: 7, fingerprint: 'AA:BB' },
       ]);

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlreadyExists, BadArgs, SearchFailed, type GeniFault } from '../faults.js';
+import { describeBackends } from '../../test/support/backends.js';
 import { ROOT } from '../../test/support/paths.js';
 import { tempRoot } from '../../test/support/tmp.js';
 import { openDatabase, runMigrations, SchemaVersionError } from './database.js';
@@ -15,6 +16,8 @@ import {
   type RecordType,
 } from './registry-store.js';
 import { CHURN_GROUP_SIZE, COUNTER_HRN, FIXTURE_NOW } from './writer-process.fixture.js';
+import { PostgresDatabase } from './postgres.js';
+import { sqliteConnection, SqliteDatabase, type SqlDatabase } from './sql.js';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
 const LATER = new Date('2026-11-26T08:30:15.999Z');
@@ -25,8 +28,8 @@ let n = 0;
 const freshPath = (): string => join(tmp.path, `registry${++n}.sqlite`);
 
 const opened: RegistryStore[] = [];
-function openStore(path = freshPath()): RegistryStore {
-  const store = RegistryStore.open(path);
+function openAt(location: string): RegistryStore {
+  const store = RegistryStore.open(location);
   opened.push(store);
   return store;
 }
@@ -64,7 +67,9 @@ function fault<T extends GeniFault>(
   throw new Error(`expected ${cls.name}`);
 }
 
-describe('RegistryStore records', () => {
+describeBackends('RegistryStore records', tmp, (where) => {
+  const openStore = (location = where.fresh()): RegistryStore => openAt(location);
+
   it('inserts, reads, updates and removes a record', () => {
     const store = openStore();
     const alice = add(store, 'plc.inria.alice', 'user', { email: 'alice@inria.fr' });
@@ -230,7 +235,9 @@ describe('RegistryStore records', () => {
   });
 });
 
-describe('RegistryStore keys and memberships', () => {
+describeBackends('RegistryStore keys and memberships', tmp, (where) => {
+  const openStore = (location = where.fresh()): RegistryStore => openAt(location);
+
   function population(store: RegistryStore) {
     const plc = add(store, 'plc', 'authority');
     const inria = add(store, 'plc.inria', 'authority');
@@ -309,8 +316,8 @@ describe('RegistryStore keys and memberships', () => {
     expect(hrns(store.pis(inria.id))).toEqual(['plc.inria.bob']);
     expect(store.pis(plc.id)).toEqual([]);
     expect(hrns(store.researchers(slice.id))).toEqual(['plc.inria.bob']);
-    const count = (table: string): unknown =>
-      store.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get();
+    const count = (table: string): number =>
+      Number(store.db.prepare<[], { n: unknown }>(`SELECT count(*) AS n FROM ${table}`).get()?.n);
     expect(count('user_keys')).toBe(0);
     expect(count('authority_pis')).toBe(1);
     expect(count('slice_researchers')).toBe(1);
@@ -342,9 +349,11 @@ describe('RegistryStore keys and memberships', () => {
   });
 });
 
-describe('RegistryStore on disk', () => {
+describeBackends('RegistryStore on disk', tmp, (where) => {
+  const openStore = (location = where.fresh()): RegistryStore => openAt(location);
+
   it('keeps every record, key and membership across close and reopen; migrations run once', () => {
-    const path = freshPath();
+    const path = where.fresh();
     const store = openStore(path);
     const auth = add(store, 'plc', 'authority', { name: 'PLC' });
     for (let i = 0; i < 50; i++) {
@@ -364,17 +373,26 @@ describe('RegistryStore on disk', () => {
       REGISTRY_MIGRATIONS.map(({ version, name }) => ({ version, name })),
     );
   });
+});
 
+describeBackends('RegistryStore schema versions', tmp, (where) => {
   it('refuses to open a database written by a newer version', () => {
-    const path = freshPath();
-    const db = openDatabase(path);
-    runMigrations(db, [
-      ...REGISTRY_MIGRATIONS,
-      { version: 999, name: 'from the future', up: 'CREATE TABLE future (id INTEGER);' },
-    ]);
-    db.close();
-    expect(() => RegistryStore.open(path)).toThrow(SchemaVersionError);
-    expect(() => RegistryStore.open(path)).toThrow(
+    const location = where.fresh();
+    const db: SqlDatabase =
+      where.backend === 'sqlite'
+        ? new SqliteDatabase(openDatabase(location))
+        : new PostgresDatabase(location, 'registry');
+    try {
+      const future = 'CREATE TABLE future (id INTEGER);';
+      runMigrations(db, [
+        ...REGISTRY_MIGRATIONS,
+        { version: 999, name: 'from the future', up: future, postgres: future },
+      ]);
+    } finally {
+      db.close();
+    }
+    expect(() => RegistryStore.open(location)).toThrow(SchemaVersionError);
+    expect(() => RegistryStore.open(location)).toThrow(
       /newer than this program .*applied migration 999 'from the future'/,
     );
   });
@@ -427,9 +445,11 @@ async function kill(w: Writer): Promise<void> {
   expect(await w.exited).toBe('SIGKILL');
 }
 
-describe('RegistryStore with concurrent writers', () => {
+describeBackends('RegistryStore with concurrent writers', tmp, (where) => {
+  const openStore = (location = where.fresh()): RegistryStore => openAt(location);
+
   it('serialises interleaved transactions of two connections in one process', () => {
-    const path = freshPath();
+    const path = where.fresh();
     const server = openStore(path);
     const admin = openStore(path);
     const counter = server.insert({ hrn: COUNTER_HRN, type: 'node', gid: GID }, NOW);
@@ -448,7 +468,7 @@ describe('RegistryStore with concurrent writers', () => {
   });
 
   it('lets three processes write at once without SQLITE_BUSY or lost updates', async () => {
-    const path = freshPath();
+    const path = where.fresh();
     const store = openStore(path);
     store.insert({ hrn: COUNTER_HRN, type: 'node', gid: GID, pointer: 0 }, NOW);
     const perWriter = 150;
@@ -477,36 +497,38 @@ describe('RegistryStore with concurrent writers', () => {
   });
 });
 
-describe('RegistryStore durability', () => {
+describe('RegistryStore durability on SQLite (a killed writer; integrity pragmas)', () => {
   it('a writer killed in the middle of a transaction leaves none of it, and all it committed', async () => {
     const path = freshPath();
-    openStore(path).close(); // schema in place before the writer starts
+    openAt(path).close(); // schema in place before the writer starts
     const writer = startWriter('crash', path);
     await writer.waitFor('committed');
     await writer.waitFor('mid');
     await kill(writer);
 
-    const store = openStore(path);
-    expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
-    expect(store.db.pragma('foreign_key_check')).toEqual([]);
+    const store = openAt(path);
+    expect(sqliteConnection(store.db).pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(sqliteConnection(store.db).pragma('foreign_key_check')).toEqual([]);
     const committed = store.children('crash.a');
     expect(hrns(committed)).toEqual(Array.from({ length: 10 }, (_, i) => `crash.a.u${i}`));
     for (const u of committed) expect(store.keys(u.id)).toHaveLength(2);
     expect(store.children('crash.b')).toEqual([]);
-    expect(store.db.prepare('SELECT count(*) FROM user_keys').pluck().get()).toBe(20);
+    expect(sqliteConnection(store.db).prepare('SELECT count(*) FROM user_keys').pluck().get()).toBe(
+      20,
+    );
   });
 
   it('a writer killed at an arbitrary moment leaves each transaction whole or absent', async () => {
     const path = freshPath();
-    openStore(path).close();
+    openAt(path).close();
     const writer = startWriter('churn', path);
     await writer.waitFor('ready');
     // Each transaction sleeps about 20 ms holding its writes: the kill lands inside one.
     await new Promise((r) => setTimeout(r, 250 + Math.random() * 250));
     await kill(writer);
 
-    const store = openStore(path);
-    expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    const store = openAt(path);
+    expect(sqliteConnection(store.db).pragma('integrity_check', { simple: true })).toBe('ok');
     const groups = new Map<number, number>();
     for (const u of store.all()) {
       const g = Number(/^churn\.g(\d+)\./.exec(u.hrn)?.[1]);

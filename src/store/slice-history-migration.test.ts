@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { tempRoot } from '../../test/support/tmp.js';
 import { openDatabase, runMigrations } from './database.js';
 import { AGGREGATE_MIGRATIONS, AggregateStore, SLICE_HISTORY_KEEP } from './aggregate-store.js';
+import { SqliteDatabase } from './sql.js';
 
 const tmp = tempRoot('slice-history-migration');
 const SLICE = 'urn:publicid:IDN+ple:inria+slice+s1';
@@ -21,8 +22,8 @@ describe('aggregate migration 8: the slice history', () => {
       );
       db.exec(`INSERT INTO slice_audit (at, slice_urn, action, actor, note)
         VALUES ('2026-11-25T12:00:00Z', '${SLICE}', 'shutdown', 'urn:alice', NULL)`);
-      expect(runMigrations(db, AGGREGATE_MIGRATIONS)).toEqual([8]);
-      const store = new AggregateStore(db);
+      expect(runMigrations(db, AGGREGATE_MIGRATIONS)).toEqual([8, 9]);
+      const store = new AggregateStore(new SqliteDatabase(db));
       expect(store.sliceAudit(SLICE)).toEqual([
         {
           at: new Date('2026-11-25T12:00:00Z'),

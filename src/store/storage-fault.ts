@@ -19,6 +19,23 @@ const CAUSES: Readonly<Record<string, string>> = {
   SQLITE_CANTOPEN: 'the database cannot be opened',
   SQLITE_BUSY: 'the database stayed locked by another process',
   SFA_DAMAGED_FILE: 'a file in the data folder is damaged',
+  // The PostgreSQL store (postgres.ts): the server is down, restarting or unreachable.
+  SFA_DB_UNREACHABLE: 'the database server cannot be reached',
+  SFA_DB_COLLATION: 'the database is not set up as sfa-ts needs',
+};
+
+/** PostgreSQL's SQLSTATEs that are the operator's to fix, not the caller's. */
+const POSTGRES_CAUSES: Readonly<Record<string, string>> = {
+  '57014': 'the database did not answer in time',
+  '55P03': 'the database stayed locked by another front-end',
+  '53100': 'the database server is out of disk space',
+  '53200': 'the database server is out of memory',
+  '53300': 'the database server has too many connections',
+  '25006': 'the database is read-only',
+  '42501': 'the database user lacks a privilege',
+  '3D000': 'the database does not exist',
+  '28000': 'the database refused the login',
+  '28P01': 'the database refused the password',
 };
 
 /**
@@ -44,6 +61,10 @@ export class DamagedFileError extends Error {
  * reader is the operator).
  */
 export function storageCause(e: unknown): string | undefined {
+  const sqlState = (e as { sqlState?: unknown } | null)?.sqlState;
+  if (typeof sqlState === 'string' && Object.hasOwn(POSTGRES_CAUSES, sqlState)) {
+    return POSTGRES_CAUSES[sqlState];
+  }
   const code = (e as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return undefined;
   // SQLite extended codes (SQLITE_IOERR_WRITE, SQLITE_READONLY_DBMOVED…) share their base's cause.

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { tempRoot } from '../../test/support/tmp.js';
 import { openDatabase, runMigrations } from './database.js';
 import { AGGREGATE_MIGRATIONS, AggregateStore } from './aggregate-store.js';
+import { SqliteDatabase } from './sql.js';
 
 const tmp = tempRoot('traffic-migration');
 const T = (m: number) => `2026-11-25T12:${String(m).padStart(2, '0')}:00Z`;
@@ -41,7 +42,7 @@ describe('aggregate migration 6: packets in and out per sliver', () => {
         AGGREGATE_MIGRATIONS.filter((m) => m.version > 5).map((m) => m.version),
       );
 
-      const store = new AggregateStore(db);
+      const store = new AggregateStore(new SqliteDatabase(db));
       expect(store.realizedSliver(1)).toMatchObject({
         cpuSeconds: 2,
         memoryBytes: 4096,

@@ -70,6 +70,8 @@ export function selfSignedCert(user: TestUser): string {
 export async function makeAuthorityDir(
   now: Date = NOW,
   under?: string,
+  /** A PostgreSQL URL for the authority's data (sfa.json `store`); default: SQLite files. */
+  store?: string,
 ): Promise<{
   dir: string;
   alice: TestUser;
@@ -77,7 +79,13 @@ export async function makeAuthorityDir(
   carol: TestUser;
 }> {
   const dir = makeTempDir('authority', under);
-  await initAuthority({ dir, authority: 'ple', hostname: 'localhost', now: now });
+  await initAuthority({
+    dir,
+    authority: 'ple',
+    hostname: 'localhost',
+    now,
+    ...(store === undefined ? {} : { store }),
+  });
   const alice = newUser('ple.inria.alice');
   const bob = newUser('ple.inria.bob');
   const carol = newUser('ple.inria.carol');

@@ -15,7 +15,12 @@ export interface ProcessAuthority {
   stop(): Promise<void>;
 }
 
-export function spawnAuthority(hrn: string, dir: string): Promise<ProcessAuthority> {
+/** `sfa serve` on `dir`, with `extraArgs` after the usual ones (`--reap-interval 1`…). */
+export function spawnAuthority(
+  hrn: string,
+  dir: string,
+  extraArgs: readonly string[] = [],
+): Promise<ProcessAuthority> {
   const child = spawn(
     process.execPath,
     [
@@ -35,6 +40,7 @@ export function spawnAuthority(hrn: string, dir: string): Promise<ProcessAuthori
       '0',
       '--web-port',
       '0',
+      ...extraArgs,
     ],
     {
       cwd: ROOT,

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   AlreadyExists,
   BadArgs,
@@ -13,6 +13,7 @@ import {
   at,
   CRED_EXPIRES,
   DAY,
+  describeEngine,
   fault,
   HOUR,
   MINUTE,
@@ -31,7 +32,7 @@ const ports = (value: string) => ({ attributes: [{ name: 'ports', value }] });
 const sliversOn = (engine: AggregateEngine, hostname: string, now = NOW): number =>
   engine.listNodes(now).find((n) => n.hostname === hostname)!.slivers;
 
-describe('Allocate is all or nothing', () => {
+describeEngine('Allocate is all or nothing', () => {
   it('allocates nothing, not even the slice, when one node is refused', () => {
     const engine = openEngine();
     const e = fault(InsufficientNodes, 26, () =>
@@ -76,7 +77,7 @@ describe('Allocate is all or nothing', () => {
   });
 });
 
-describe('Allocate: capacity', () => {
+describeEngine('Allocate: capacity', () => {
   it('refuses a full node with InsufficientNodes naming it', () => {
     const engine = openEngine();
     alloc(engine, SLICE_A, [on('a', 's1.inria.fr')]);
@@ -109,7 +110,7 @@ describe('Allocate: capacity', () => {
   });
 });
 
-describe('Allocate: one sliver per slice per node', () => {
+describeEngine('Allocate: one sliver per slice per node', () => {
   it('refuses a second sliver of the slice on a node with AlreadyExists', () => {
     const engine = openEngine();
     const [a] = alloc(engine, SLICE_A, [on('a', 's1.inria.fr')]).slivers;
@@ -127,7 +128,7 @@ describe('Allocate: one sliver per slice per node', () => {
   });
 });
 
-describe('Allocate: exclusive nodes', () => {
+describeEngine('Allocate: exclusive nodes', () => {
   it('gives an exclusive node to one slice at a time', () => {
     const engine = openEngine();
     const [a] = alloc(engine, SLICE_A, [on('a', 'x1.inria.fr')]).slivers;
@@ -174,7 +175,7 @@ describe('Allocate: exclusive nodes', () => {
   });
 });
 
-describe('Allocate: leases', () => {
+describeEngine('Allocate: leases', () => {
   const x1 = NODE('x1.inria.fr');
 
   it('rounds slots outwards to the granularity and refuses overlapping slots', () => {
@@ -283,7 +284,7 @@ describe('Allocate: leases', () => {
   });
 });
 
-describe('Allocate: unbound nodes', () => {
+describeEngine('Allocate: unbound nodes', () => {
   it('places unbound slivers on the least loaded shared nodes', () => {
     const engine = openEngine();
     alloc(engine, SLICE_B, [on('b', 's2.inria.fr')]);
@@ -325,7 +326,7 @@ describe('Allocate: unbound nodes', () => {
   });
 });
 
-describe('Allocate: ports', () => {
+describeEngine('Allocate: ports', () => {
   it('grants ports to one slice per node and protocol', () => {
     const engine = openEngine();
     const a = alloc(engine, SLICE_A, [on('a', 's1.inria.fr', ports('tcp:8080, udp:5000-5010'))]);
@@ -377,7 +378,7 @@ describe('Allocate: ports', () => {
   });
 });
 
-describe('Allocate: leases on unbound nodes', () => {
+describeEngine('Allocate: leases on unbound nodes', () => {
   it('places an unbound exclusive node where its slot is free', () => {
     const engine = openEngine();
     alloc(engine, SLICE_B, [on('b', 'x1.inria.fr')], {

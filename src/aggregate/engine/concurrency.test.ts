@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { AggregateStore } from '../../store/aggregate-store.js';
 import { raceInventory, RACE_NOW, type RaceResult } from './allocate-process.fixture.js';
-import { freshPath, openEngine } from './engine.fixture.js';
+import { describeEngine, freshLocation, openEngine } from './engine.fixture.js';
 
 const FIXTURE = fileURLToPath(new URL('./allocate-process.fixture.ts', import.meta.url));
 /** The checkout, where `tsx` resolves (computed here: the build's rootDir is src). */
@@ -40,10 +40,10 @@ function startRacer(path: string, tag: string, n: number): Racer {
   return { ready, result, go: () => child.stdin.write('go\n') };
 }
 
-describe('Security: concurrent Allocates never double-book', () => {
+describeEngine('Security: concurrent Allocates never double-book', () => {
   it('gives each exclusive node, port and slot to exactly one of three processes', async () => {
     const n = 25;
-    const path = freshPath();
+    const path = freshLocation();
     openEngine({ path, inventory: raceInventory(n) }).close();
 
     const racers = ['ra', 'rb', 'rc'].map((tag) => startRacer(path, tag, n));

@@ -1,9 +1,16 @@
 /**
  * Shared set-up for the engine's tests: engines on real SQLite files in a temporary
- * directory, a small inventory, a fixed clock, and a helper asserting the exact fault.
+ * directory, or on PostgreSQL databases (describeEngine), a small inventory, a fixed clock,
+ * and a helper asserting the exact fault.
  */
 import { join } from 'node:path';
-import { afterEach, expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
+import {
+  describeBackends,
+  type Backend,
+  type BackendLocations,
+  type BackendOptions,
+} from '../../../test/support/backends.js';
 import { tempRoot } from '../../../test/support/tmp.js';
 import type { GeniFault } from '../../faults.js';
 import { AggregateEngine, type EngineOptions } from './engine.js';
@@ -70,19 +77,58 @@ export const on = (
 // Imported before a test file registers its own hooks: removed after them.
 const tmp = tempRoot('aggregate-engine');
 let n = 0;
+/** A fresh SQLite file (whatever the backend of the test). */
 export const freshPath = (): string => join(tmp.path, `aggregate${++n}.db`);
+
+/** The locations of the describeEngine block whose test runs now, if any. */
+let where: BackendLocations | undefined;
+
+/**
+ * A fresh store location on the backend of the running test: in a describeEngine block, a SQLite
+ * file or a fresh PostgreSQL database's URL; elsewhere a SQLite file (freshPath).
+ */
+export const freshLocation = (): string => (where ? where.fresh() : freshPath());
+
+/**
+ * `describe(title)` once per backend (test/support/backends.ts): inside, openEngine() and
+ * freshLocation() use that backend. The PostgreSQL variant is skipped, saying why, when
+ * PostgreSQL is not installed.
+ */
+export function describeEngine(
+  title: string,
+  body: (backend: Backend) => void,
+  options: BackendOptions = {},
+): void {
+  describeBackends(
+    title,
+    tmp,
+    (locations) => {
+      beforeEach(() => {
+        where = locations;
+      });
+      afterEach(() => {
+        where = undefined;
+      });
+      body(locations.backend);
+    },
+    { name: 'engine', ...options },
+  );
+}
 
 const opened: AggregateEngine[] = [];
 afterEach(() => {
   for (const e of opened.splice(0)) if (e.store.db.open) e.close();
 });
 
-/** An engine on a fresh database (or `path`), with the small inventory loaded unless told. */
+/**
+ * An engine on a fresh database of the test's backend (freshLocation), or at `path` (a SQLite
+ * file or a `postgres://` URL), with the small inventory loaded unless told.
+ */
 export function openEngine(
   options: EngineOptions & { path?: string; inventory?: Inventory | null } = {},
 ): AggregateEngine {
   const { path, inventory, ...engineOptions } = options;
-  const engine = AggregateEngine.open(path ?? freshPath(), engineOptions);
+  const engine = AggregateEngine.open(path ?? freshLocation(), engineOptions);
   opened.push(engine);
   if (inventory !== null) engine.loadInventory(inventory ?? smallInventory());
   return engine;

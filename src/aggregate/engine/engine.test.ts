@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { BadArgs, OutOfRange, Refused, SearchFailed, Unsupported } from '../../faults.js';
 import {
   alloc,
@@ -6,8 +6,9 @@ import {
   at,
   CRED_EXPIRES,
   DAY,
+  describeEngine,
   fault,
-  freshPath,
+  freshLocation,
   HOUR,
   MINUTE,
   NODE,
@@ -18,7 +19,7 @@ import {
   SLICE_B,
 } from './engine.fixture.js';
 
-describe('AggregateEngine: allocate, provision, describe, status, renew, delete', () => {
+describeEngine('AggregateEngine: allocate, provision, describe, status, renew, delete', () => {
   it('walks a sliver through its life', () => {
     const engine = openEngine();
     const allocated = alloc(engine, SLICE_A, [on('n1', 's1.inria.fr')]);
@@ -148,7 +149,7 @@ describe('AggregateEngine: allocate, provision, describe, status, renew, delete'
   });
 
   it('never reuses a sliver URN, even across a delete, a reap and a restart', () => {
-    const path = freshPath();
+    const path = freshLocation();
     let engine = openEngine({ path });
     const first = alloc(engine, SLICE_A, [on('n1', 's1.inria.fr')]).slivers[0]!;
     engine.delete([first.urn], NOW);
@@ -167,7 +168,7 @@ describe('AggregateEngine: allocate, provision, describe, status, renew, delete'
   });
 
   it('keeps slivers, leases, ports and users across a close and reopen', () => {
-    const path = freshPath();
+    const path = freshLocation();
     const engine = openEngine({ path });
     const described = allocProvision(engine, SLICE_A, [
       on('n1', 's1.inria.fr', { attributes: [{ name: 'ports', value: 'tcp:8080' }] }),
@@ -183,7 +184,7 @@ describe('AggregateEngine: allocate, provision, describe, status, renew, delete'
   });
 });
 
-describe('AggregateEngine: expiry limits', () => {
+describeEngine('AggregateEngine: expiry limits', () => {
   it('never provisions beyond the slice credential', () => {
     const engine = openEngine();
     const [s] = alloc(engine, SLICE_A, [on('n1', 's1.inria.fr')]).slivers;
@@ -272,7 +273,7 @@ describe('AggregateEngine: expiry limits', () => {
   });
 });
 
-describe('AggregateEngine: operational actions and shutdown', () => {
+describeEngine('AggregateEngine: operational actions and shutdown', () => {
   it('starts, stops and restarts provisioned slivers', () => {
     const engine = openEngine();
     const urns = allocProvision(engine, SLICE_A, [on('n1', 's1.inria.fr')]).slivers.map(
@@ -367,7 +368,7 @@ describe('AggregateEngine: operational actions and shutdown', () => {
   });
 });
 
-describe('AggregateEngine: URN selection', () => {
+describeEngine('AggregateEngine: URN selection', () => {
   it('accepts slice and sliver URNs mixed, each sliver once', () => {
     const engine = openEngine();
     const slivers = alloc(engine, SLICE_A, [
@@ -410,7 +411,7 @@ describe('AggregateEngine: URN selection', () => {
   });
 });
 
-describe('AggregateEngine: reaper', () => {
+describeEngine('AggregateEngine: reaper', () => {
   it('frees the resources and ports of lapsed slivers', () => {
     const engine = openEngine();
     alloc(engine, SLICE_A, [

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { BadArgs, Refused, SearchFailed } from '../../faults.js';
 import { demoInventory } from './demo-inventory.js';
 import { AggregateEngine } from './engine.js';
@@ -8,7 +8,9 @@ import {
   allocProvision,
   at,
   DAY,
+  describeEngine,
   fault,
+  freshLocation,
   freshPath,
   NODE,
   NOW,
@@ -20,7 +22,7 @@ import {
 } from './engine.fixture.js';
 import { readInventoryFile, reliability } from './inventory.js';
 
-describe('loadInventory', () => {
+describeEngine('loadInventory', () => {
   it('loads sites and nodes with their names, and is idempotent', () => {
     const engine = openEngine({ inventory: null });
     expect(engine.loadInventory(smallInventory())).toEqual({ sites: 2, nodes: 6, nodegroups: 0 });
@@ -146,7 +148,7 @@ describe('loadInventory', () => {
   });
 });
 
-describe('listNodes', () => {
+describeEngine('listNodes', () => {
   it('computes availability, load and reliability', () => {
     const engine = openEngine();
     engine.setNodeStatus('s3.upmc.fr', { check: 'up' });
@@ -187,7 +189,7 @@ describe('listNodes', () => {
   });
 });
 
-describe('addNode and removeNode', () => {
+describeEngine('addNode and removeNode', () => {
   it('adds a node to an existing site and removes it', () => {
     const engine = openEngine();
     const node = engine.addNode({ hostname: 'New.Inria.fr', site: 'inria', exclusive: true });
@@ -218,7 +220,7 @@ describe('addNode and removeNode', () => {
   });
 });
 
-describe('demoInventory', () => {
+describeEngine('demoInventory', () => {
   it('loads a few dozen nodes over several sites, with exclusive and down ones', () => {
     const engine = openEngine({ inventory: demoInventory() });
     const nodes = engine.listNodes(NOW);
@@ -242,9 +244,10 @@ describe('demoInventory', () => {
   });
 });
 
-describe('the advertisement snapshot', () => {
+describeEngine('the advertisement snapshot', () => {
   it('follows inventory changes made through another connection (another process)', () => {
-    const file = freshPath(); // in the fixture's folder, removed after the file's tests
+    // A file in the fixture's folder (removed after the file's tests), or a fresh database.
+    const file = freshLocation();
     const server = AggregateEngine.open(file);
     const operator = AggregateEngine.open(file);
     try {

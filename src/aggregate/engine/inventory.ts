@@ -549,7 +549,7 @@ export function listNodes(
 ): NodeAdvert[] {
   const { store } = ctx;
   const at = floorSeconds(now);
-  return store.db.transaction(() => {
+  return store.snapshot(() => {
     const { sites, nodes, tags, groups } = staticInventory(store);
     const load = store.sliverLoad(at);
     const managed = store.managedNodes(reliabilityWindowStart(at));
@@ -608,21 +608,21 @@ export function listNodes(
       });
     }
     return out;
-  })();
+  });
 }
 
 /** Every live lease (reservations and holds, of every slice), by hostname then start. */
 export function listLeases(ctx: EngineContext, now: Date): LeaseInfo[] {
   const { store, policy } = ctx;
   const at = floorSeconds(now);
-  return store.db.transaction(() => {
+  return store.snapshot(() => {
     const nodes = new Map(store.nodes().map((n) => [n.id, n]));
     return store.liveLeases(at).map((l) => {
       const node = nodes.get(l.nodeId);
       if (!node) throw new Error(`node ${l.nodeId} of a lease is missing`);
       return leaseInfo(policy.authority, l, node);
     });
-  })();
+  });
 }
 
 /** Every site, by login base. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BadArgs, Refused } from '../../faults.js';
-import { alloc, fault, NOW, on, openEngine, SLICE_A } from './engine.fixture.js';
+import { alloc, describeEngine, fault, NOW, on, openEngine, SLICE_A } from './engine.fixture.js';
 import { loginNameFor } from './login-name.js';
 
 describe('loginNameFor', () => {
@@ -38,7 +38,7 @@ describe('loginNameFor', () => {
   });
 });
 
-describe('Security: login name collisions between slices', () => {
+describeEngine('Security: login name collisions between slices', () => {
   it('refuses a peer slice whose login name another slice holds, naming it', () => {
     const engine = openEngine();
     alloc(engine, SLICE_A, [on('n1', 's1.inria.fr')]);

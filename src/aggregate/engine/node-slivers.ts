@@ -35,7 +35,7 @@ export interface NodeSlivers {
 export function nodeSlivers(ctx: EngineContext, nodeId: number, now: Date): NodeSlivers {
   const at = floorSeconds(requireDate(now, 'now'));
   const { store, policy } = ctx;
-  return store.db.transaction(() => {
+  return store.snapshot(() => {
     const node = store.nodeById(nodeId);
     if (!node) throw new Error(`node ${nodeId} is not in the store`);
     const users = new Map<number, SliceUser[]>();
@@ -58,7 +58,7 @@ export function nodeSlivers(ctx: EngineContext, nodeId: number, now: Date): Node
         ? store.liveLeasesOnNode(nodeId, at).map((l) => leaseInfo(policy.authority, l, node))
         : [],
     };
-  })();
+  });
 }
 
 /** One sliver line of a node's report. */

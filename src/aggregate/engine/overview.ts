@@ -27,7 +27,7 @@ export function nodeOverview(
 ): NodeOverview | undefined {
   const { store } = ctx;
   const at = floorSeconds(now);
-  return store.db.transaction(() => {
+  return store.snapshot(() => {
     const node = store.nodeByHostname(hostname);
     if (!node) return undefined;
     return {
@@ -38,17 +38,17 @@ export function nodeOverview(
         .liveSliversOnNode(node.id, at)
         .map((s) => ({ ...sliverStatus(ctx, s), sliceUrn: s.sliceUrn })),
     };
-  })();
+  });
 }
 
 /** Every slice the aggregate knows, with its live slivers (leases and ports included). */
 export function listSliceDescriptions(ctx: EngineContext, now: Date): SliceDescription[] {
   const { store } = ctx;
   const at = floorSeconds(now);
-  return store.db.transaction(() =>
+  return store.snapshot(() =>
     store.slices().map((slice) => ({
       slice: sliceInfo(store, slice),
       slivers: store.liveSliversOfSlice(slice.id, at).map((s) => sliverInfo(ctx, s, at)),
     })),
-  )();
+  );
 }

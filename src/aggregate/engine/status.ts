@@ -16,13 +16,13 @@ import { sliceInfo, sliverInfo, sliverStatus, sliverUsage } from './views.js';
 export function describe(ctx: EngineContext, urns: readonly string[], now: Date): SliceDescription {
   const at = floorSeconds(requireDate(now, 'now'));
   // A read transaction would do, but one snapshot for all the reads is what matters.
-  return ctx.store.db.transaction(() => {
+  return ctx.store.snapshot(() => {
     const { slice, slivers } = selectSlivers(ctx, urns, at);
     return {
       slice: sliceInfo(ctx.store, slice),
       slivers: slivers.map((s) => sliverInfo(ctx, s, at)),
     };
-  })();
+  });
 }
 
 /**
@@ -32,7 +32,7 @@ export function describe(ctx: EngineContext, urns: readonly string[], now: Date)
  */
 export function status(ctx: EngineContext, urns: readonly string[], now: Date): SliceStatus {
   const at = floorSeconds(requireDate(now, 'now'));
-  return ctx.store.db.transaction(() => {
+  return ctx.store.snapshot(() => {
     const { slice, slivers } = selectSlivers(ctx, urns, at);
     return {
       slice: sliceInfo(ctx.store, slice),
@@ -41,5 +41,5 @@ export function status(ctx: EngineContext, urns: readonly string[], now: Date): 
         return { ...sliverStatus(ctx, s), ...(usage ? { usage } : {}) };
       }),
     };
-  })();
+  });
 }

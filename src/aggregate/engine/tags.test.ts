@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BadArgs, InsufficientNodes, SearchFailed } from '../../faults.js';
-import { alloc, fault, NOW, on, openEngine, SLICE_A } from './engine.fixture.js';
+import { alloc, describeEngine, fault, NOW, on, openEngine, SLICE_A } from './engine.fixture.js';
 import { resolveAttributes } from './tags.js';
 
 describe('resolveAttributes: nodegroup tags < node tags < sliver attributes', () => {
@@ -50,7 +50,7 @@ describe('Security: a request cannot raise or lift the operator’s bandwidth ca
   });
 });
 
-describe('Tags and nodegroups define the slivers', () => {
+describeEngine('Tags and nodegroups define the slivers', () => {
   it('resolves a sliver’s attributes from its node’s groups, its node and its request', () => {
     const engine = openEngine();
     engine.addNodegroup('fast');

@@ -41,10 +41,12 @@ export function listResources(
   // Checked before the cache: a missing or unknown version is the caller's error every time.
   matchRspecVersion(options.rspecVersion);
   const key = `${options.available}|${options.listLeases}|${options.compressed}`;
-  const hit = options.cached ? ctx.ads.get(key, caller.now) : undefined;
+  // Read before building: a write landing meanwhile moves the stamp, and the next call rebuilds.
+  const stamp = ctx.engine.store.resourcesStamp();
+  const hit = options.cached ? ctx.ads.get(key, caller.now, stamp) : undefined;
   if (hit) return hit;
   const prepared = prepareResponse(amSuccess(3, buildAdvertisement(ctx, caller.now, options)));
-  ctx.ads.put(key, caller.now, prepared);
+  ctx.ads.put(key, caller.now, stamp, prepared);
   return prepared;
 }
 
