@@ -110,7 +110,9 @@ export class CallIdCache {
     const bytes = answer.body.body.length;
     if (bytes > this.limits.maxBytesPerCaller) return;
     const key = CallIdCache.key(caller, method, callId);
+    // Scoped to the answers: keeping one waits for other answers being kept, not for Allocates.
     this.store.transaction(() => {
+      this.store.lockScope({ callAnswers: true });
       this.store.deleteCallAnswersBefore(now.getTime() - CALL_ID_TTL_MS);
       this.store.deleteCallAnswer(key);
       this.makeRoom(
@@ -134,7 +136,7 @@ export class CallIdCache {
         message: answer.message ?? null,
         body: answer.body.body,
       });
-    });
+    }, 'scoped');
   }
 
   /** Remove the oldest answers (of `caller`, or of all) until `bytes` more fit in the limits. */

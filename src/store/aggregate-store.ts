@@ -13,7 +13,7 @@
  * `expires > ?` compares instants.
  */
 import { formatUtc, openMigrated, parseUtc, type Migration } from './database.js';
-import type { SqlDatabase, Statement } from './sql.js';
+import { lockId, type LockKey, type SqlDatabase, type Statement, type WriteMode } from './sql.js';
 
 /** PlanetLab boot states; only `boot` nodes take slivers. */
 export const BOOT_STATES = [
@@ -1232,6 +1232,11 @@ const PORT_SELECT = `SELECT p.id, p.sliver_id, p.node_id, p.slice_id, sl.urn AS 
   p.proto, p.port_from, p.port_to FROM port_reservations p JOIN slices sl ON sl.id = p.slice_id
   JOIN slivers v ON v.id = p.sliver_id`;
 
+/** What a scoped write transaction locks (`lockScope`). */
+const LOCK_SLICE = 1;
+const LOCK_NODE = 2;
+const LOCK_CALL_ANSWERS = 3;
+
 /** The aggregate's tables behind a typed API, on either backend. Every method is synchronous. */
 export class AggregateStore {
   private readonly stmt;
@@ -1382,6 +1387,10 @@ export class AggregateStore {
         `SELECT ${SLICE_COLUMNS} FROM slices s WHERE s.expires <= ? AND s.shutdown IS NULL
            AND NOT EXISTS (SELECT 1 FROM slivers v WHERE v.slice_id = s.id) ORDER BY s.id`,
       ),
+      lapsedSliceByLoginName: p<[string, string], DbSlice>(
+        `SELECT ${SLICE_COLUMNS} FROM slices s WHERE s.expires <= ? AND s.shutdown IS NULL
+           AND s.login_name = ? AND NOT EXISTS (SELECT 1 FROM slivers v WHERE v.slice_id = s.id) ORDER BY s.id`,
+      ),
       sliceUsers: p<[number], { urn: string; email: string | null; keys: string }>(
         'SELECT urn, email, keys FROM slice_users WHERE slice_id = ? ORDER BY position',
       ),
@@ -1412,6 +1421,12 @@ export class AggregateStore {
         'SELECT count(*) AS n FROM slivers WHERE node_id = ?',
       ),
       lapsedSlivers: p<[string], DbSliver>(`${SLIVER_SELECT} WHERE v.expires <= ? ORDER BY v.id`),
+      lapsedSliversOnNode: p<[string, number], DbSliver>(
+        `${SLIVER_SELECT} WHERE v.expires <= ? AND v.node_id = ? ORDER BY v.id`,
+      ),
+      nodeIdsOfSlice: p<[number], { node_id: number }>(
+        'SELECT DISTINCT node_id FROM slivers WHERE slice_id = ? ORDER BY node_id',
+      ),
       sliverLoad: p<[string], { node_id: number; slivers: number; cpu: number }>(
         `SELECT node_id, count(*) AS slivers, sum(cpu_share) AS cpu FROM slivers
            WHERE expires > ? GROUP BY node_id`,
@@ -1445,6 +1460,9 @@ export class AggregateStore {
       ),
       deleteLease: p<[number]>('DELETE FROM leases WHERE id = ?'),
       deleteEndedLeases: p<[string]>('DELETE FROM leases WHERE end_time <= ?'),
+      deleteEndedLeasesOnNode: p<[string, number]>(
+        'DELETE FROM leases WHERE end_time <= ? AND node_id = ?',
+      ),
 
       insertPort: p<[number, number, number, PortProtocol, number, number]>(
         `INSERT INTO port_reservations (sliver_id, node_id, slice_id, proto, port_from, port_to)
@@ -1505,8 +1523,30 @@ export class AggregateStore {
    * other connection, in this process or another, writes in between. Admission reads and
    * writes inside one such transaction, so two Allocates never both see a resource free.
    */
-  transaction<T>(fn: () => T): T {
-    return this.db.write(fn);
+  transaction<T>(fn: () => T, mode?: WriteMode): T {
+    return this.db.write(fn, mode);
+  }
+
+  /**
+   * In a scoped transaction, before reading: hold the slices (by login name, which every URN
+   * spelling of a slice shares, and no two slices may have), the nodes (by id) and the call_id
+   * answers named, until the transaction ends.
+   */
+  lockScope(scope: {
+    loginNames?: readonly string[];
+    nodeIds?: readonly number[];
+    callAnswers?: boolean;
+  }): void {
+    this.db.lock([
+      ...(scope.loginNames ?? []).map((n): LockKey => [LOCK_SLICE, lockId(n)]),
+      ...(scope.nodeIds ?? []).map((id): LockKey => [LOCK_NODE, id]),
+      ...(scope.callAnswers ? [[LOCK_CALL_ANSWERS, 0] as const] : []),
+    ]);
+  }
+
+  /** The nodes the slice has slivers on, live or lapsed. */
+  nodeIdsOfSlice(sliceId: number): number[] {
+    return this.stmt.nodeIdsOfSlice.all(sliceId).map((r) => r.node_id);
   }
 
   /** Run `fn` on one consistent snapshot of the tables (reads only). */
@@ -1771,7 +1811,14 @@ export class AggregateStore {
     this.stmt.setSliceShutdown.run(at === null ? null : formatUtc(at), id);
   }
 
+  /** Add a line to the slice's history, keeping the newest SLICE_HISTORY_KEEP (one write). */
   recordSliceAudit(row: SliceAuditRow): void {
+    // Scoped, holding nothing: history rows decide nothing, and two calls of one slice adding
+    // theirs at once at worst keep one row more for a moment.
+    this.transaction(() => this.appendSliceAudit(row), 'scoped');
+  }
+
+  private appendSliceAudit(row: SliceAuditRow): void {
     this.stmt.insertSliceAudit.run(
       formatUtc(row.at),
       row.sliceUrn,
@@ -1800,9 +1847,16 @@ export class AggregateStore {
     return this.stmt.deleteSlice.run(id).changes > 0;
   }
 
-  /** Slices with no sliver left, expired by `now`, and not shut down (kept for the operator). */
-  lapsedSlices(now: Date): SliceRow[] {
-    return this.stmt.lapsedSlices.all(formatUtc(now)).map(toSlice);
+  /**
+   * Slices with no sliver left, expired by `now`, and not shut down (kept for the operator): all,
+   * or the one with `loginName`.
+   */
+  lapsedSlices(now: Date, loginName?: string): SliceRow[] {
+    return (
+      loginName === undefined
+        ? this.stmt.lapsedSlices.all(formatUtc(now))
+        : this.stmt.lapsedSliceByLoginName.all(formatUtc(now), loginName)
+    ).map(toSlice);
   }
 
   sliceUsers(sliceId: number): SliceUser[] {
@@ -1876,9 +1930,13 @@ export class AggregateStore {
     return this.stmt.countSliversOnNode.get(nodeId)?.n ?? 0;
   }
 
-  /** Slivers whose expiry is `now` or earlier. */
-  lapsedSlivers(now: Date): SliverRow[] {
-    return this.stmt.lapsedSlivers.all(formatUtc(now)).map(toSliver);
+  /** Slivers whose expiry is `now` or earlier (on the node `nodeId` only, if given). */
+  lapsedSlivers(now: Date, nodeId?: number): SliverRow[] {
+    return (
+      nodeId === undefined
+        ? this.stmt.lapsedSlivers.all(formatUtc(now))
+        : this.stmt.lapsedSliversOnNode.all(formatUtc(now), nodeId)
+    ).map(toSliver);
   }
 
   /** Live slivers and CPU shares in use, by node id (nodes without any are absent). */
@@ -1963,9 +2021,13 @@ export class AggregateStore {
     return this.stmt.deleteLease.run(id).changes > 0;
   }
 
-  /** Delete the leases that ended by `now`; returns how many. */
-  deleteEndedLeases(now: Date): number {
-    return this.stmt.deleteEndedLeases.run(formatUtc(now)).changes;
+  /** Delete the leases that ended by `now` (on the node `nodeId` only, if given); how many. */
+  deleteEndedLeases(now: Date, nodeId?: number): number {
+    return (
+      nodeId === undefined
+        ? this.stmt.deleteEndedLeases.run(formatUtc(now))
+        : this.stmt.deleteEndedLeasesOnNode.run(formatUtc(now), nodeId)
+    ).changes;
   }
 
   // ---- Ports ----

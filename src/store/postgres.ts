@@ -25,7 +25,7 @@ import {
   receiveMessageOnPort,
   type MessagePort,
 } from 'node:worker_threads';
-import type { SqlDatabase, Statement, RunResult } from './sql.js';
+import type { LockKey, RunResult, SqlDatabase, Statement, WriteMode } from './sql.js';
 
 /** Bounds on how long a call may wait for the database (milliseconds). */
 export interface PostgresTimeouts {
@@ -197,7 +197,12 @@ export class PostgresDatabase implements SqlDatabase {
     readonly timeouts: PostgresTimeouts = DEFAULT_POSTGRES_TIMEOUTS,
   ) {
     this.name = `${redactUrl(url)} (schema ${schema})`;
-    this.handle = call({ op: 'open', url, schema, timeouts }, timeouts).handle!;
+    try {
+      this.handle = call({ op: 'open', url, schema, timeouts }, timeouts).handle!;
+    } catch (e) {
+      (e as Error).message = `${(e as Error).message}: ${this.name}`;
+      throw e;
+    }
     try {
       this.checkCollation();
     } catch (e) {
@@ -235,8 +240,11 @@ export class PostgresDatabase implements SqlDatabase {
     try {
       return call(request, this.timeouts);
     } catch (e) {
-      if (this.depth > 0 && (e as { code?: string }).code === 'SFA_DB_UNREACHABLE') {
-        this.broken = e as Error;
+      if ((e as { code?: string }).code === 'SFA_DB_UNREACHABLE') {
+        // For the operator (the log, a command's error): which server. Remote callers are told
+        // only that the database cannot be reached (storage-fault.ts).
+        (e as Error).message = `${(e as Error).message}: ${this.name}`;
+        if (this.depth > 0) this.broken = e as Error;
       }
       throw e;
     }
@@ -267,9 +275,30 @@ export class PostgresDatabase implements SqlDatabase {
     this.request({ op: 'exec', handle: this.handle, text: sql });
   }
 
-  write<T>(fn: () => T): T {
-    const lock = `SELECT pg_advisory_xact_lock(hashtext('sfa-ts ${this.schema} writes'))`;
-    return this.transaction(`BEGIN; ${lock}`, fn);
+  /**
+   * Exclusive writes hold the store's write lock alone; scoped writes hold it shared, with the
+   * locks of what they touch (`lock`): Allocates of different nodes and slices run side by side,
+   * and an exclusive writer (the reaper, an inventory change) waits until none is running.
+   */
+  write<T>(fn: () => T, mode: WriteMode = 'exclusive'): T {
+    const how = mode === 'scoped' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
+    return this.transaction(`BEGIN; SELECT ${how}(hashtext('sfa-ts ${this.schema} writes'))`, fn);
+  }
+
+  lock(keys: readonly LockKey[]): void {
+    if (keys.length === 0) return;
+    if (this.depth === 0) throw new Error('lock() is for the inside of a write transaction');
+    const sorted = [...new Map(keys.map((k) => [`${k[0]}:${k[1]}`, k])).values()].sort(
+      (a, b) => a[0] - b[0] || a[1] - b[1],
+    );
+    for (const [kind, id] of sorted) {
+      if (!Number.isInteger(kind) || !Number.isInteger(id)) throw new TypeError('bad lock key');
+    }
+    // One statement, in key order: two writers always take their common keys in the same order.
+    const values = sorted.map(([kind, id]) => `(${kind}, ${id})`).join(', ');
+    this.exec(
+      `SELECT count(pg_advisory_xact_lock(k.kind, k.id)) FROM (SELECT kind, id FROM (VALUES ${values}) AS v (kind, id) ORDER BY kind, id) AS k`,
+    );
   }
 
   read<T>(fn: () => T): T {

@@ -35,11 +35,19 @@ export interface SqlDatabase {
   /** Run statements without parameters (migrations). */
   exec(sql: string): void;
   /**
-   * Run `fn` as one write transaction: all of its writes or none, and no other writer of this
-   * store (another connection, process or front-end) writes in between. Nested calls are
-   * savepoints of the outer transaction.
+   * Run `fn` as one write transaction: all of its writes or none. `exclusive` (the default): no
+   * other writer of this store (another connection, process or front-end) writes in between.
+   * `scoped`: `fn` first calls `lock` with every resource it will read to decide and write; it
+   * then runs beside other scoped writers of other resources, and never beside an exclusive one.
+   * (SQLite has one writer at a time: both are exclusive there.) Nested calls are savepoints of
+   * the outer transaction.
    */
-  write<T>(fn: () => T): T;
+  write<T>(fn: () => T, mode?: WriteMode): T;
+  /**
+   * Inside a scoped write, before reading: hold these resources until the transaction ends
+   * (taken in one sorted pass, so two writers never wait for each other in a cycle).
+   */
+  lock(keys: readonly LockKey[]): void;
   /** Run `fn` on one consistent snapshot (reads only). Inside `write`, it is part of it. */
   read<T>(fn: () => T): T;
   /**
@@ -49,6 +57,21 @@ export interface SqlDatabase {
    */
   leads(name: string): boolean;
   close(): void;
+}
+
+export type WriteMode = 'exclusive' | 'scoped';
+
+/** A resource a scoped write holds: a kind (a small integer per store) and an id in it. */
+export type LockKey = readonly [kind: number, id: number];
+
+/** A text (a name) as a lock id: FNV-1a, 32 bits, signed (what PostgreSQL's int4 holds). */
+export function lockId(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h | 0;
 }
 
 /** Which constraint refused a write, whatever the backend: for faults that say what to fix. */
@@ -112,6 +135,9 @@ export class SqliteDatabase implements SqlDatabase {
   write<T>(fn: () => T): T {
     return this.raw.transaction(fn).immediate();
   }
+
+  /** Nothing to do: the file's write lock already holds everything. */
+  lock(): void {}
 
   read<T>(fn: () => T): T {
     return this.raw.transaction(fn).deferred();

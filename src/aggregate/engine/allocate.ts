@@ -50,7 +50,7 @@ import {
 import { mergeIntervals, slotOf } from './leases.js';
 import { loginNameFor, parseSliceUrn } from './login-name.js';
 import { requestedPorts } from './ports.js';
-import { isEmptyReap, reapLapsed } from './reap.js';
+import { isEmptyReap, reapLapsed, type Held, type ReapResult } from './reap.js';
 import { resolveForNode } from './tags.js';
 import { addMs, floorSeconds, maxDate, minDate, requireDate, show } from './time.js';
 import type {
@@ -62,6 +62,7 @@ import type {
   SliverInfo,
 } from './types.js';
 import { sliceInfo, sliverInfo } from './views.js';
+import { holdSlice } from './slice-scope.js';
 
 export interface AllocateOptions {
   now: Date;
@@ -105,15 +106,14 @@ function optionalString(value: unknown, what: string): string | undefined {
   return value === undefined ? undefined : requireString(value, what);
 }
 
-/** Check the request's shape and take a copy of it. */
-function checkRequest(
-  request: unknown,
-  now: Date,
-  ctx: EngineContext,
-): {
+/** A request, checked and copied. */
+interface CheckedRequest {
   nodes: NodeAsk[];
   leases: LeaseAsk[];
-} {
+}
+
+/** Check the request's shape and take a copy of it. */
+function checkRequest(request: unknown, now: Date, ctx: EngineContext): CheckedRequest {
   if (!isRecord(request)) throw new BadArgs('the request must be {nodes, leases?}');
   const rawNodes = request['nodes'];
   const rawLeases = request['leases'] ?? [];
@@ -412,9 +412,22 @@ export function allocate(
   const sliverExpires = minDate(asked, addMs(now, policy.allocationLifetimeMs), horizon);
   const holdEnd = minDate(asked, addMs(now, policy.defaultLifetimeMs), horizon);
 
-  const { result, reaped } = store.transaction(() => {
-    // Lapsed slivers must not stand in the way: their rows still carry leases and ports.
-    const reaped = reapLapsed(ctx, now);
+  // Every node named: the call can hold just those (and the slice's), and run beside Allocates
+  // of other slices on other nodes. Placing an unbound node looks at every node: all of them.
+  const scoped = req.nodes.every((n) => n.componentId !== undefined || n.hostname !== undefined);
+  const { result, reaped } = store.transaction(
+    () => {
+      const held = scoped ? holdSliceAndNodes(ctx, loginName, req) : undefined;
+      // Lapsed slivers must not stand in the way: their rows still carry leases and ports.
+      const reaped = reapLapsed(ctx, now, held);
+      return allocateLocked(reaped);
+    },
+    scoped ? 'scoped' : 'exclusive',
+  );
+  if (!isEmptyReap(reaped)) ctx.onReap?.(reaped);
+  return result;
+
+  function allocateLocked(reaped: ReapResult): { result: AllocateResult; reaped: ReapResult } {
     let slice = store.sliceByUrn(xrn.urn);
     if (slice?.shutdown) {
       throw new Refused(
@@ -588,7 +601,26 @@ export function allocate(
       .sort((a, b) => a.id - b.id)
       .map((s) => sliverInfo(ctx, s, now));
     return { result: { slice: sliceInfo(store, fresh), slivers }, reaped };
-  });
-  if (!isEmptyReap(reaped)) ctx.onReap?.(reaped);
-  return result;
+  }
+}
+
+/**
+ * Hold, in a scoped transaction, the slice (by its login name) and every node the call may read
+ * or write: those the request names (its nodes and leases) and those the slice has slivers on
+ * (leases may extend them; a change of the slice's users or expiry touches them all).
+ * @returns what is held.
+ */
+function holdSliceAndNodes(ctx: EngineContext, loginName: string, req: CheckedRequest): Held {
+  return holdSlice(ctx, loginName, () =>
+    [...req.nodes, ...req.leases].flatMap((named) => {
+      if (named.componentId === undefined && named.hostname === undefined) return [];
+      // A name that finds no node is reported by the checks that follow, under the same locks.
+      try {
+        const found = findNode(ctx, named.componentId, named.hostname, 'lock');
+        return isProblem(found) ? [] : [found.id];
+      } catch {
+        return [];
+      }
+    }),
+  );
 }

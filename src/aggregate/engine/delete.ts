@@ -11,6 +11,7 @@ import { selectSlivers } from './select-slivers.js';
 import { floorSeconds, requireDate } from './time.js';
 import type { SliverStatus } from './types.js';
 import { sliverStatus } from './views.js';
+import { sliceTransaction } from './slice-scope.js';
 
 /**
  * Delete the selected slivers (slice and/or sliver URNs of one slice), all in one transaction.
@@ -23,7 +24,7 @@ export function deleteSlivers(
   now: Date,
 ): SliverStatus[] {
   const at = floorSeconds(requireDate(now, 'now'));
-  return ctx.store.transaction(() => {
+  return sliceTransaction(ctx, urns, () => {
     const { slivers } = selectSlivers(ctx, urns, at);
     return slivers.map((sliver) => {
       const status = sliverStatus(ctx, sliver, {

@@ -105,7 +105,9 @@ export function recordNodeReport(
 ): NodeReportOutcome {
   const at = floorSeconds(requireDate(now, 'now'));
   const { store, policy } = ctx;
+  // Scoped to the node: reports of many nodes, and Allocates elsewhere, run side by side.
   return store.transaction(() => {
+    store.lockScope({ nodeIds: [nodeId] });
     const before = store.nodeManaged(nodeId);
     const cameBack = !before || isSilent(before, at);
     const unknown: string[] = [];
@@ -149,5 +151,5 @@ export function recordNodeReport(
       NODE_REPORT_KEEP,
     );
     return { unknown, cameBack };
-  });
+  }, 'scoped');
 }

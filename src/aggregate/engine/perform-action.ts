@@ -23,6 +23,7 @@ import { floorSeconds, requireDate, show } from './time.js';
 import type { SliceUser, SliverStatus } from './types.js';
 import { sliverUrn } from './urns.js';
 import { sliverStatus } from './views.js';
+import { sliceTransaction } from './slice-scope.js';
 
 export const OPERATIONAL_ACTIONS = [
   'geni_start',
@@ -83,7 +84,7 @@ export function performAction(
     }
     users = checkUsers(options.users);
   }
-  return store.transaction(() => {
+  return sliceTransaction(ctx, urns, () => {
     const { slice, slivers } = selectSlivers(ctx, urns, now);
     if (slice.shutdown && checked !== 'geni_stop') {
       throw new Refused(

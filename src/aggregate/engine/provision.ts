@@ -17,6 +17,7 @@ import { checkedExpiry, expiryLimit } from './expiry.js';
 import { checkUsers } from './input.js';
 import { moveHold } from './leases.js';
 import { isEmptyReap, reapLapsed } from './reap.js';
+import { sliceTransaction } from './slice-scope.js';
 import { selectSlivers } from './select-slivers.js';
 import { addMs, floorSeconds, maxDate, minDate, requireDate, show } from './time.js';
 import type { SliceDescription, SliceUser } from './types.js';
@@ -51,8 +52,8 @@ export function provision(
   const endTime =
     options.endTime === undefined ? undefined : requireDate(options.endTime, 'geni_end_time');
 
-  const { result, reaped } = store.transaction(() => {
-    const reaped = reapLapsed(ctx, now);
+  const { result, reaped } = sliceTransaction(ctx, urns, (held) => {
+    const reaped = reapLapsed(ctx, now, held);
     const { slice, slivers } = selectSlivers(ctx, urns, now);
     if (slice.shutdown) {
       throw new Refused(

@@ -32,10 +32,24 @@ export interface ReapResult {
 export const isEmptyReap = (r: ReapResult): boolean =>
   r.slivers.length === 0 && r.endedLeases === 0 && r.slices.length === 0;
 
-/** Reap inside the caller's transaction. */
-export function reapLapsed(ctx: EngineContext, now: Date): ReapResult {
+/** What a scoped transaction holds (slice-scope.ts): it reaps only there. */
+export interface Held {
+  nodes: readonly number[];
+  loginNames: readonly string[];
+}
+
+/**
+ * Reap inside the caller's transaction: everything, or, in a scoped transaction, only what it
+ * holds: the slivers and leases on its nodes, and its slices; the rest is the reaper's.
+ */
+export function reapLapsed(ctx: EngineContext, now: Date, held?: Held): ReapResult {
   const { store, policy } = ctx;
-  const slivers = store.lapsedSlivers(now).map((v) => {
+  const onNodes = held?.nodes;
+  const lapsed =
+    onNodes === undefined
+      ? store.lapsedSlivers(now)
+      : onNodes.flatMap((id) => store.lapsedSlivers(now, id));
+  const slivers = lapsed.map((v) => {
     // Its leases and port reservations go with it (ON DELETE CASCADE).
     store.deleteSliver(v.id);
     return {
@@ -47,8 +61,14 @@ export function reapLapsed(ctx: EngineContext, now: Date): ReapResult {
       expires: v.expires,
     };
   });
-  const endedLeases = store.deleteEndedLeases(now);
-  const slices = store.lapsedSlices(now).map((s) => {
+  const endedLeases =
+    onNodes === undefined
+      ? store.deleteEndedLeases(now)
+      : onNodes.reduce((n, id) => n + store.deleteEndedLeases(now, id), 0);
+  const lapsedSlices = held
+    ? held.loginNames.flatMap((name) => store.lapsedSlices(now, name))
+    : store.lapsedSlices(now);
+  const slices = lapsedSlices.map((s) => {
     store.deleteSlice(s.id);
     return s.urn;
   });

@@ -16,6 +16,7 @@ import type { EngineContext } from './context.js';
 import { checkedExpiry } from './expiry.js';
 import { moveHold } from './leases.js';
 import { isEmptyReap, reapLapsed } from './reap.js';
+import { sliceTransaction } from './slice-scope.js';
 import { selectSlivers } from './select-slivers.js';
 import { floorSeconds, maxDate, requireDate, show } from './time.js';
 import type { SliceStatus, SliverStatus } from './types.js';
@@ -50,8 +51,8 @@ export function renew(
   const credentialExpires = requireDate(options.credentialExpires, 'credentialExpires');
   const wanted = requireDate(requested, 'the requested expiry');
 
-  const { result, reaped } = store.transaction(() => {
-    const reaped = reapLapsed(ctx, now);
+  const { result, reaped } = sliceTransaction(ctx, urns, (held) => {
+    const reaped = reapLapsed(ctx, now, held);
     const { slice, slivers } = selectSlivers(ctx, urns, now);
     if (slice.shutdown) {
       throw new Refused(
