@@ -180,9 +180,14 @@ export interface AliceSession {
  * the fixed clock, and alice bootstrapped: what most API tests start from.
  */
 export async function aliceSession(
-  opts: { slices?: string[]; interface?: 'aggregate' | 'aggregateV2' | 'slicemgr' } = {},
+  opts: {
+    slices?: string[];
+    interface?: 'aggregate' | 'aggregateV2' | 'slicemgr';
+    /** A PostgreSQL URL for the authority's data (default: SQLite files in its folder). */
+    store?: string;
+  } = {},
 ): Promise<AliceSession> {
-  const made = await makeAuthorityDir();
+  const made = await makeAuthorityDir(NOW, undefined, opts.store);
   let running: RunningAuthority | undefined;
   try {
     const reg = openRegistry(made.dir);
