@@ -254,7 +254,12 @@ export function callAggregate(
     if (callKey && replayed) {
       const body =
         answer.answer instanceof PreparedResponse ? answer.answer : prepareResponse(answer.answer);
-      ctx.callIds.put(callKey, `${api}:${method}`, replayed, caller.now, { body, code: 0 });
+      try {
+        ctx.callIds.put(callKey, `${api}:${method}`, replayed, caller.now, { body, code: 0 });
+      } catch (e) {
+        // The call took effect: say so. Only a retry of it will run again.
+        log(`aggregate ${logText(method, 80)}: call_id answer not kept: ${(e as Error).message}`);
+      }
       return { answer: body, code: 0 };
     }
     return answer;

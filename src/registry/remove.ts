@@ -23,13 +23,17 @@ export function remove(
   const row = rows[0];
   if (!row) throw new SearchFailed(`Record not found: ${name.hrn}${t ? ` (type ${t})` : ''}`);
   requireTargetCovers(cred, row.hrn, row.type);
-  if (row.type === 'authority') {
-    if (row.authority === null)
-      throw new BadArgs(`${row.hrn} is this registry's root authority: it cannot be removed`);
-    const below = ctx.store.descendants(row.hrn).length;
-    if (below > 0)
-      throw new BadArgs(`authority ${row.hrn} still holds ${below} records: remove them first`);
-  }
-  ctx.store.remove(row.id);
+  // Checked and removed in one write: a record registered below it meanwhile (through another
+  // front-end) is either seen here, or registered after, and refused for want of its authority.
+  ctx.store.transaction(() => {
+    if (row.type === 'authority') {
+      if (row.authority === null)
+        throw new BadArgs(`${row.hrn} is this registry's root authority: it cannot be removed`);
+      const below = ctx.store.descendants(row.hrn).length;
+      if (below > 0)
+        throw new BadArgs(`authority ${row.hrn} still holds ${below} records: remove them first`);
+    }
+    if (!ctx.store.remove(row.id)) throw new SearchFailed(`Record not found: ${row.hrn}`);
+  });
   return 1;
 }

@@ -28,6 +28,14 @@ interface Connection {
   lastFailure: string;
   /** Session advisory locks held on the current client (lost with it). */
   leads: Set<string>;
+  /** A transaction is open on the current client (from `begin` to `commit` or `rollback`). */
+  inTransaction: boolean;
+  /**
+   * The client was lost while a transaction was open: that transaction is gone, and nothing may
+   * run on a new session in its place (it would hold none of its locks nor its writes) until the
+   * calling thread ends it (`rollback`).
+   */
+  lostTransaction: boolean;
 }
 
 const connections = new Map<number, Connection>();
@@ -56,14 +64,21 @@ function isUnreachable(e: unknown): boolean {
   return /^(08|57P0[1-3]|53300|E[A-Z]+)/.test(code);
 }
 
+/** The client is gone: so are its session locks and any transaction open on it. */
+function forget(conn: Connection): void {
+  const client = conn.client;
+  conn.client = undefined;
+  conn.leads.clear();
+  if (conn.inTransaction) conn.lostTransaction = true;
+  conn.inTransaction = false;
+  client?.end().catch(() => undefined);
+}
+
 function unreachable(conn: Connection, e: unknown): Failure {
   const why = e instanceof Error ? e.message : String(e);
   conn.failedAt = Date.now();
   conn.lastFailure = why;
-  const client = conn.client;
-  conn.client = undefined;
-  conn.leads.clear();
-  client?.end().catch(() => undefined);
+  forget(conn);
   const sqlState = (e as { code?: unknown } | null)?.code;
   return new Failure(
     `the database server cannot be reached (${why})`,
@@ -93,10 +108,7 @@ async function connect(conn: Connection): Promise<pg.Client> {
   });
   // A server restart drops the connection between requests: note it, reconnect at the next.
   client.on('error', () => {
-    if (conn.client === client) {
-      conn.client = undefined;
-      conn.leads.clear();
-    }
+    if (conn.client === client) forget(conn);
   });
   try {
     await client.connect();
@@ -117,10 +129,50 @@ function need(handle: number): Connection {
   return conn;
 }
 
+/** Refuse to run a transaction's statements on a session that is not the transaction's. */
+const lostTransaction = (): Failure =>
+  new Failure(
+    'the connection to the database server was lost in the middle of a transaction: none of it was kept',
+    'SFA_DB_UNREACHABLE',
+    undefined,
+  );
+
 async function run(conn: Connection, request: PostgresRequest): Promise<PostgresAnswer> {
+  if (conn.lostTransaction) {
+    if (request.op === 'rollback') {
+      conn.lostTransaction = false;
+      return { rows: [], changes: 0 };
+    }
+    throw lostTransaction();
+  }
+  if (request.op === 'rollback' && !conn.inTransaction) return { rows: [], changes: 0 };
   const client = await connect(conn);
   try {
     switch (request.op) {
+      case 'begin':
+        try {
+          await client.query(request.text);
+          conn.inTransaction = true;
+        } catch (e) {
+          // BEGIN may have opened the transaction before its lock statement failed (a lock
+          // wait that timed out): close it, or every later statement fails on it.
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw e;
+        }
+        return { rows: [], changes: 0 };
+      case 'commit': {
+        conn.inTransaction = false;
+        const r = await client.query('COMMIT');
+        // A transaction that failed inside answers COMMIT with ROLLBACK, and no error.
+        if (r.command !== 'COMMIT') {
+          throw new Failure('the database rolled the transaction back', undefined, '40000');
+        }
+        return { rows: [], changes: 0 };
+      }
+      case 'rollback':
+        conn.inTransaction = false;
+        await client.query('ROLLBACK');
+        return { rows: [], changes: 0 };
       case 'query': {
         const r = await client.query({
           text: request.text,
@@ -168,6 +220,8 @@ async function answer(request: PostgresRequest): Promise<PostgresAnswer> {
         failedAt: 0,
         lastFailure: '',
         leads: new Set(),
+        inTransaction: false,
+        lostTransaction: false,
       };
       connections.set(handle, conn);
       try {

@@ -52,6 +52,10 @@ export type PostgresRequest =
   | { op: 'close'; handle: number }
   | { op: 'query'; handle: number; text: string; params: unknown[]; name?: string }
   | { op: 'exec'; handle: number; text: string }
+  /** Open a transaction (BEGIN and its locks, one text). */
+  | { op: 'begin'; handle: number; text: string }
+  | { op: 'commit'; handle: number }
+  | { op: 'rollback'; handle: number }
   | { op: 'lead'; handle: number; task: string };
 
 export interface PostgresAnswer {
@@ -68,6 +72,10 @@ export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
+    // libpq and pg also take passwords as parameters.
+    for (const key of [...u.searchParams.keys()]) {
+      if (/pass/i.test(key)) u.searchParams.set(key, '***');
+    }
     return u.toString();
   } catch {
     return 'postgres://(unparsable URL)';
@@ -154,12 +162,24 @@ const unreachableError = (message: string): Error =>
 
 let bridge: Bridge | undefined;
 
-/** The worker, started at the first use. */
-function call(request: PostgresRequest, timeouts: PostgresTimeouts): PostgresAnswer {
-  bridge ??= new Bridge();
-  // The worker bounds every request itself; this bound only catches a worker that hangs.
-  return bridge.call(request, timeouts.connectMs + timeouts.statementMs + 5000);
+/** The worker: started at the first use, and again if it ever stopped. */
+function activeBridge(): Bridge {
+  if (!bridge || bridge.stopped) bridge = new Bridge();
+  return bridge;
 }
+
+function call(via: Bridge, request: PostgresRequest, timeouts: PostgresTimeouts): PostgresAnswer {
+  // The worker bounds every request itself; this bound only catches a worker that hangs.
+  // At worst the worker connects, sets the schema, then runs the statement (each bounded).
+  return via.call(request, timeouts.connectMs + 2 * (timeouts.statementMs + 1000) + 5000);
+}
+
+/** A request on a connection: the handle is added when it is sent. */
+type Op = PostgresRequest extends infer R
+  ? R extends { handle: number }
+    ? Omit<R, 'handle'>
+    : never
+  : never;
 
 /** The worker's errors arrive as plain objects: give them back their fields. */
 function rebuild(e: NonNullable<WorkerAnswer['error']>): Error {
@@ -181,7 +201,9 @@ const READS_ONLY = /^\s*SELECT\b/i;
 export class PostgresDatabase implements SqlDatabase {
   readonly dialect = 'postgres';
   readonly name: string;
-  private readonly handle: number;
+  /** The worker holding this connection, and the connection's number there. */
+  private via: Bridge;
+  private handle: number;
   private depth = 0;
   open = true;
   /** The connection broke inside the current transaction: it is lost, say so until it ends. */
@@ -197,12 +219,8 @@ export class PostgresDatabase implements SqlDatabase {
     readonly timeouts: PostgresTimeouts = DEFAULT_POSTGRES_TIMEOUTS,
   ) {
     this.name = `${redactUrl(url)} (schema ${schema})`;
-    try {
-      this.handle = call({ op: 'open', url, schema, timeouts }, timeouts).handle!;
-    } catch (e) {
-      (e as Error).message = `${(e as Error).message}: ${this.name}`;
-      throw e;
-    }
+    this.via = activeBridge();
+    this.handle = this.connect(this.via);
     try {
       this.checkCollation();
     } catch (e) {
@@ -219,10 +237,13 @@ export class PostgresDatabase implements SqlDatabase {
    */
   private checkCollation(): void {
     const row = this.query(
-      'SELECT datcollate AS collate FROM pg_database WHERE datname = current_database()',
+      `SELECT datcollate AS collate, datctype AS ctype, datlocprovider AS provider
+         FROM pg_database WHERE datname = current_database()`,
       [],
-    ).rows[0] as { collate?: string } | undefined;
-    if (row?.collate !== 'C' && row?.collate !== 'POSIX') {
+    ).rows[0] as { collate?: string; ctype?: string; provider?: string } | undefined;
+    const byteOrder = (v: string | undefined) => v === 'C' || v === 'POSIX';
+    // An ICU default (provider 'i') sorts by ICU whatever datcollate says.
+    if (!byteOrder(row?.collate) || !byteOrder(row?.ctype) || row?.provider !== 'c') {
       throw Object.assign(
         new Error(
           `the PostgreSQL database ${redactUrl(this.url)} sorts text by the locale ` +
@@ -234,11 +255,37 @@ export class PostgresDatabase implements SqlDatabase {
     }
   }
 
+  /** Open this connection in the worker `via`; returns its number there. */
+  private connect(via: Bridge): number {
+    try {
+      const open = {
+        op: 'open' as const,
+        url: this.url,
+        schema: this.schema,
+        timeouts: this.timeouts,
+      };
+      return call(via, open, this.timeouts).handle!;
+    } catch (e) {
+      (e as Error).message = `${(e as Error).message}: ${this.name}`;
+      throw e;
+    }
+  }
+
   /** One request to the worker, on this connection. */
-  private request(request: PostgresRequest): PostgresAnswer {
+  private request(op: Op): PostgresAnswer {
     if (this.broken) throw this.broken;
     try {
-      return call(request, this.timeouts);
+      const via = activeBridge();
+      if (via !== this.via) {
+        // The worker stopped and another took its place: open this connection there, unless a
+        // transaction was open on the old one (it is gone).
+        if (this.depth > 0) {
+          throw unreachableError('the database worker stopped in the middle of a transaction');
+        }
+        this.handle = this.connect(via);
+        this.via = via;
+      }
+      return call(via, { ...op, handle: this.handle } as PostgresRequest, this.timeouts);
     } catch (e) {
       if ((e as { code?: string }).code === 'SFA_DB_UNREACHABLE') {
         // For the operator (the log, a command's error): which server. Remote callers are told
@@ -251,7 +298,7 @@ export class PostgresDatabase implements SqlDatabase {
   }
 
   query(text: string, params: unknown[], name?: string): PostgresAnswer {
-    const request = { op: 'query' as const, handle: this.handle, text, params, name };
+    const request = { op: 'query' as const, text, params, name };
     if (this.depth > 0 || READS_ONLY.test(text)) return this.request(request);
     // A write outside any transaction is a transaction of its own, under the write lock.
     return this.write(() => this.request(request));
@@ -272,7 +319,7 @@ export class PostgresDatabase implements SqlDatabase {
   }
 
   exec(sql: string): void {
-    this.request({ op: 'exec', handle: this.handle, text: sql });
+    this.request({ op: 'exec', text: sql });
   }
 
   /**
@@ -282,7 +329,12 @@ export class PostgresDatabase implements SqlDatabase {
    */
   write<T>(fn: () => T, mode: WriteMode = 'exclusive'): T {
     const how = mode === 'scoped' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
-    return this.transaction(`BEGIN; SELECT ${how}(hashtext('sfa-ts ${this.schema} writes'))`, fn);
+    // READ COMMITTED, whatever the server's default: each statement sees what the writers
+    // before it committed, which is what waiting for a lock is for.
+    return this.transaction(
+      `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT ${how}(hashtext('sfa-ts ${this.schema} writes'))`,
+      fn,
+    );
   }
 
   lock(keys: readonly LockKey[]): void {
@@ -307,7 +359,8 @@ export class PostgresDatabase implements SqlDatabase {
 
   private transaction<T>(begin: string, fn: () => T): T {
     const savepoint = `sp${this.depth}`;
-    this.exec(this.depth === 0 ? begin : `SAVEPOINT ${savepoint}`);
+    if (this.depth === 0) this.request({ op: 'begin', text: begin });
+    else this.exec(`SAVEPOINT ${savepoint}`);
     this.depth++;
     let result: T;
     try {
@@ -323,9 +376,13 @@ export class PostgresDatabase implements SqlDatabase {
     this.depth--;
     if (this.depth === 0) {
       try {
-        this.exec('COMMIT');
-      } finally {
+        // The worker checks that the server really committed.
+        this.request({ op: 'commit' });
+      } catch (e) {
         this.broken = undefined;
+        // Whatever happened, the worker's session must not stay inside this transaction.
+        this.end('ROLLBACK');
+        throw e;
       }
     } else {
       this.exec(`RELEASE SAVEPOINT ${savepoint}`);
@@ -333,13 +390,17 @@ export class PostgresDatabase implements SqlDatabase {
     return result;
   }
 
-  /** End a failed transaction; a connection already lost has nothing left to roll back. */
+  /**
+   * End a failed transaction (or roll back to its savepoint). A transaction whose connection was
+   * lost is told to the worker all the same: it then lets the session be used again.
+   */
   private end(statement: string): void {
     const lost = this.broken;
     if (this.depth === 0) this.broken = undefined;
-    if (lost) return;
+    if (lost && this.depth > 0) return;
     try {
-      this.exec(statement);
+      if (this.depth === 0) call(this.via, { op: 'rollback', handle: this.handle }, this.timeouts);
+      else this.exec(statement);
     } catch {
       // The error that got us here is the one to report.
     }
@@ -347,7 +408,7 @@ export class PostgresDatabase implements SqlDatabase {
 
   leads(task: string): boolean {
     try {
-      return this.request({ op: 'lead', handle: this.handle, task }).changes === 1;
+      return this.request({ op: 'lead', task }).changes === 1;
     } catch {
       return false;
     }
@@ -356,7 +417,9 @@ export class PostgresDatabase implements SqlDatabase {
   close(): void {
     if (!this.open) return;
     this.open = false;
-    call({ op: 'close', handle: this.handle }, this.timeouts);
+    if (this.via === bridge && !this.via.stopped) {
+      call(this.via, { op: 'close', handle: this.handle }, this.timeouts);
+    }
   }
 }
 

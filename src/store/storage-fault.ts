@@ -65,6 +65,14 @@ export function storageCause(e: unknown): string | undefined {
   if (typeof sqlState === 'string' && Object.hasOwn(POSTGRES_CAUSES, sqlState)) {
     return POSTGRES_CAUSES[sqlState];
   }
+  if (typeof sqlState === 'string' && /^40/.test(sqlState)) {
+    return 'the database gave the call up (a conflict with another front-end)';
+  }
+  // Any other failure of the server's own (not bad data, class 22 and 23, nor a query this
+  // program got wrong, class 42 and our triggers' P0): the operator's to look at.
+  if (typeof sqlState === 'string' && !/^(22|23|42|P0)/.test(sqlState)) {
+    return `the database server failed (SQLSTATE ${sqlState})`;
+  }
   const code = (e as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return undefined;
   // SQLite extended codes (SQLITE_IOERR_WRITE, SQLITE_READONLY_DBMOVED…) share their base's cause.
