@@ -3,17 +3,14 @@
  * running slices, most on nearly every node), over HTTPS with the node's own GID, as its node
  * manager calls it. The server's handler time is read from its log line.
  */
-import { createPublicKey } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { AuthorityKeystore } from '../src/authority/keystore.js';
 import { initAuthority } from '../src/authority/init-authority.js';
 import { paths } from '../src/config.js';
 import { AggregateEngine } from '../src/aggregate/engine/engine.js';
-import { issueGid } from '../src/credentials/gid.js';
-import { generateKeyPair } from '../src/credentials/keys.js';
 import { startAuthority } from '../src/server/authority.js';
 import { xmlRpcCall, createKeepAliveAgent } from '../src/xmlrpc/client.js';
 import type { XmlRpcStruct } from '../src/xmlrpc/value.js';
+import { nodeIdentity } from '../test/support/node-identity.js';
 import { makeTempDir, removeTempDir } from '../test/support/tmp.js';
 import { provisionOnOneNode } from './node-fixture.js';
 import { percentile } from './stats.js';
@@ -52,16 +49,7 @@ export async function benchNodeApi(): Promise<void> {
     const setupS = (performance.now() - t0) / 1000;
 
     // The node's identity, as `sfa node credentials` makes it (here without the registry).
-    const pair = generateKeyPair();
-    const root = new AuthorityKeystore(dir).get('ple');
-    const gid = issueGid({
-      urn: NODE_URN,
-      subjectPublicKey: createPublicKey(pair.publicKeyPem),
-      issuerKey: root.key,
-      issuerGid: root.gid,
-      notBefore: new Date(now.getTime() - 60_000),
-      isCA: false,
-    });
+    const node = nodeIdentity(dir, 'ple', NODE_URN, new Date(now.getTime() - 60_000));
     const served: number[] = [];
     const running = await startAuthority({
       dir,
@@ -76,7 +64,7 @@ export async function benchNodeApi(): Promise<void> {
     try {
       const url = `${running.urls.aggregate}node`;
       const call = () =>
-        xmlRpcCall(url, 'GetSlivers', [{}], { key: pair.privateKeyPem, cert: gid.pem, agent });
+        xmlRpcCall(url, 'GetSlivers', [{}], { key: node.keyPem, cert: node.gidPem, agent });
       const first = (await call()) as XmlRpcStruct;
       const count = (first['slivers'] as unknown[]).length;
       if (count !== SLIVERS) throw new Error(`GetSlivers gave ${count} slivers, not ${SLIVERS}`);

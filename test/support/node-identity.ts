@@ -8,11 +8,15 @@ import { issueGid } from '../../src/credentials/gid.js';
 import { generateKeyPair } from '../../src/credentials/keys.js';
 import { NOW } from './paths.js';
 
-/** A key and GID for node `nodeUrn`, signed by `site` (an authority of the folder `dir`). */
+/**
+ * A key and GID for node `nodeUrn`, signed by `site` (an authority of the folder `dir`), valid
+ * from `notBefore` (by default a day before the tests' fixed clock).
+ */
 export function nodeIdentity(
   dir: string,
   site: string,
   nodeUrn: string,
+  notBefore: Date = new Date(NOW.getTime() - 86_400_000),
 ): { keyPem: string; gidPem: string } {
   const signer = new AuthorityKeystore(dir).get(site);
   const pair = generateKeyPair();
@@ -21,7 +25,7 @@ export function nodeIdentity(
     subjectPublicKey: createPrivateKey(pair.privateKeyPem),
     issuerKey: signer.key,
     issuerGid: signer.gid,
-    notBefore: new Date(NOW.getTime() - 86_400_000),
+    notBefore,
   });
   return { keyPem: pair.privateKeyPem, gidPem: gid.pem };
 }
