@@ -97,7 +97,7 @@ export function benchInventory(): Inventory {
 const generateRsa = promisify(generateKeyPair);
 
 /** A researcher with an RSA key, as `newUser` in the tests, made on the thread pool. */
-async function newResearcher(hrn: string): Promise<TestUser> {
+export async function newResearcher(hrn: string): Promise<TestUser> {
   const { privateKey } = await generateRsa('rsa', {
     modulusLength: 2048,
     publicExponent: 0x10001,

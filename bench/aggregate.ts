@@ -16,7 +16,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { request as httpsRequest, type Agent } from 'node:https';
+import type { Agent } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { inflateSync } from 'node:zlib';
 import Sqlite from 'better-sqlite3';
@@ -50,6 +50,7 @@ import type {
   ServerRequest,
 } from './aggregate-server.js';
 import { checkBookings, isClean, type BookingCheck } from './double-booking.js';
+import { amCall, CALL_TIMEOUT_MS, geniCode, rawCall } from './am-client.js';
 import { mb, ms, percentile } from './stats.js';
 import { SqliteDatabase } from '../src/store/sql.js';
 
@@ -66,7 +67,6 @@ const CONTENDED_PAIRS = 4;
 const CONTENDED_PORT = 'tcp:9000';
 /** How often round (b) looks at the tables while it runs. */
 const SNAPSHOT_EVERY_MS = 100;
-const CALL_TIMEOUT_MS = 30_000;
 
 const CODE_NAMES = new Map<number, string>(Object.entries(GeniCode).map(([k, v]) => [v, k]));
 
@@ -174,24 +174,6 @@ async function researchers(registryUrl: string, clients: BenchClient[]): Promise
   );
 }
 
-function amCall(
-  url: string,
-  r: Researcher,
-  agent: Agent,
-  method: string,
-  ...params: XmlRpcWritable[]
-): Promise<XmlRpcStruct> {
-  return xmlRpcCall(url, method, params, {
-    key: r.keyPem,
-    cert: r.gid,
-    agent,
-    timeoutMs: CALL_TIMEOUT_MS,
-  }) as Promise<XmlRpcStruct>;
-}
-
-const geniCode = (answer: XmlRpcStruct): number =>
-  (answer['code'] as XmlRpcStruct)['geni_code'] as number;
-
 /** The allocation states of the slivers in a Status answer. */
 const sliversOf = (answer: XmlRpcStruct): string[] =>
   (((answer['value'] as XmlRpcStruct)['geni_slivers'] ?? []) as XmlRpcStruct[]).map((s) =>
@@ -202,42 +184,6 @@ const sliversOf = (answer: XmlRpcStruct): string[] =>
  * One XML-RPC call over `agent` read to its last byte but not parsed: what the server and the
  * wire cost, apart from the client's XML parsing.
  */
-function rawCall(
-  url: string,
-  body: Buffer,
-  r: Researcher,
-  agent: Agent,
-): Promise<{ ms: number; body: Buffer }> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const req = httpsRequest(
-      {
-        host: u.hostname,
-        port: Number(u.port),
-        path: u.pathname,
-        method: 'POST',
-        headers: { 'Content-Type': 'text/xml', 'Content-Length': body.length },
-        key: r.keyPem,
-        cert: r.gid,
-        agent,
-        rejectUnauthorized: false,
-        timeout: CALL_TIMEOUT_MS,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ ms: performance.now() - start, body: Buffer.concat(chunks) }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // 1. ListResources

@@ -18,23 +18,20 @@
  * folders) is removed at the end.
  */
 import { execFileSync } from 'node:child_process';
-import { createPrivateKey, createPublicKey, generateKeyPair } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { request as httpsRequest, type Agent } from 'node:https';
+import type { Agent } from 'node:https';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { AggregateEngine } from '../src/aggregate/engine/engine.js';
 import { initAuthority } from '../src/authority/init-authority.js';
 import { storeLocation } from '../src/config.js';
-import { publicKeyToOpenSsh } from '../src/credentials/keys.js';
 import { GeniCode } from '../src/faults.js';
 import { openRegistry } from '../src/registry/open-registry.js';
 import { createRecord } from '../src/registry/register.js';
-import { createKeepAliveAgent, xmlRpcCall } from '../src/xmlrpc/client.js';
+import { createKeepAliveAgent } from '../src/xmlrpc/client.js';
 import { serializeMethodCall } from '../src/xmlrpc/serialize.js';
-import type { XmlRpcStruct, XmlRpcWritable } from '../src/xmlrpc/value.js';
+import type { XmlRpcStruct } from '../src/xmlrpc/value.js';
 import { bootstrapUser, type TestUser } from '../test/support/authority.js';
 import { postgresMissing, startPostgres, type TestPostgres } from '../test/support/postgres.js';
 import { spawnAuthority, type ProcessAuthority } from '../test/support/process-authority.js';
@@ -46,9 +43,11 @@ import {
   CM_URN,
   NODES_PER_SITE,
   SITES,
+  newResearcher,
   type BenchNode,
 } from './aggregate-fixture.js';
 import { checkBookings, isClean, type BookingCheck } from './double-booking.js';
+import { amCall, geniCode, rawCall } from './am-client.js';
 import { ms, percentile } from './stats.js';
 
 const CLIENTS = 32;
@@ -57,7 +56,6 @@ const ROUND_MAX_CALLS = 4000;
 const ROUND_MAX_MS = 8000;
 /** Calls per ListResources variant (after one warm-up call). */
 const LIST_RUNS = 5;
-const CALL_TIMEOUT_MS = 30_000;
 const AIM = 1.6;
 const GENI3 = { type: 'GENI', version: '3' };
 
@@ -65,20 +63,6 @@ const CODE_NAMES = new Map<number, string>(Object.entries(GeniCode).map(([k, v])
 
 // ---------------------------------------------------------------------------------------------
 // The authority: as bench/aggregate-fixture.ts makes it, but in the store asked for
-
-const generateRsa = promisify(generateKeyPair);
-
-/** A researcher with an RSA key (as in aggregate-fixture.ts), made on the thread pool. */
-async function newResearcher(hrn: string): Promise<TestUser> {
-  const { privateKey } = await generateRsa('rsa', {
-    modulusLength: 2048,
-    publicExponent: 0x10001,
-    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-  });
-  const key = createPrivateKey(privateKey);
-  return { hrn, keyPem: privateKey, key, sshKey: publicKeyToOpenSsh(createPublicKey(key), hrn) };
-}
 
 interface Made {
   dir: string;
@@ -173,23 +157,6 @@ function researchers(registryUrl: string, users: TestUser[]): Promise<Researcher
     }),
   );
 }
-
-const amCall = (
-  url: string,
-  r: Researcher,
-  agent: Agent,
-  method: string,
-  ...params: XmlRpcWritable[]
-): Promise<XmlRpcStruct> =>
-  xmlRpcCall(url, method, params, {
-    key: r.keyPem,
-    cert: r.gid,
-    agent,
-    timeoutMs: CALL_TIMEOUT_MS,
-  }) as Promise<XmlRpcStruct>;
-
-const geniCode = (answer: XmlRpcStruct): number =>
-  (answer['code'] as XmlRpcStruct)['geni_code'] as number;
 
 const allocateRspec = (clientId: string, n: BenchNode): string =>
   '<?xml version="1.0"?><rspec type="request" xmlns="http://www.geni.net/resources/rspec/3">' +
@@ -402,40 +369,6 @@ function checkLine(c: BookingCheck, succeeded: number): void {
 // 2. ListResources
 
 /** One ListResources over `agent`, read to its last byte but not parsed: ms and answer bytes. */
-function rawCall(
-  url: string,
-  body: Buffer,
-  r: Researcher,
-  agent: Agent,
-): Promise<[number, number]> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const req = httpsRequest(
-      {
-        host: u.hostname,
-        port: Number(u.port),
-        path: u.pathname,
-        method: 'POST',
-        headers: { 'Content-Type': 'text/xml', 'Content-Length': body.length },
-        key: r.keyPem,
-        cert: r.gid,
-        agent,
-        rejectUnauthorized: false,
-        timeout: CALL_TIMEOUT_MS,
-      },
-      (res) => {
-        let bytes = 0;
-        res.on('data', (c: Buffer) => (bytes += c.length));
-        res.on('end', () => resolve([performance.now() - start, bytes]));
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 // `<time> aggregate ListResources caller=<urn> code=0 3.2ms` (src/server/log.ts callLine).
 const LIST_LINE = /^\S+ aggregate ListResources caller=.*? code=(\d+) ([\d.]+)ms/;
@@ -459,7 +392,8 @@ async function listResources(fe: ProcessAuthority, r: Researcher): Promise<ListF
     const from = fe.log.length;
     const lastByte: number[] = [];
     for (let i = 0; i < LIST_RUNS; i++) {
-      const [t, n] = await rawCall(url, body, r, agent);
+      const { ms: t, body: answer } = await rawCall(url, body, r, agent);
+      const n = answer.length;
       lastByte.push(t);
       bytes = n;
     }
