@@ -4,17 +4,20 @@
  *
  * Each store (registry, aggregate) lives in a PostgreSQL schema of its own, as each has a file
  * of its own on SQLite. The engine is synchronous; the `pg` client is not: a worker thread holds
- * the connections and this thread waits for each answer (Atomics.wait), so every transaction function
- * runs as it does on SQLite.
+ * the connections and this thread waits for each answer (Atomics.wait), so every transaction
+ * function runs as it does on SQLite.
  *
- * Race-freedom between front-ends: every write transaction first takes a transaction-scoped
- * advisory lock of its store, so writers of one store take turns, across all front-ends, as
- * SQLite's `BEGIN IMMEDIATE` makes them take turns on one file. Admission (read the node's
- * leases, decide, write) is then correct for the same reason it is on SQLite, with no retry
- * loop and no deadlock (one lock, always taken first). Why not SERIALIZABLE with retries: a
- * transaction function may not be safe to run twice (it logs, it builds answers), and the
- * conflicting calls are the ones that would retry most. Writes are short: credential checks,
- * RSpec parsing and answers are built outside the transaction, on each front-end's own CPU.
+ * Race-freedom between front-ends: every write transaction first takes the store's advisory
+ * write lock, alone (`exclusive`: as SQLite's `BEGIN IMMEDIATE` on one file) or shared
+ * (`scoped`), and a scoped transaction then locks what it will read to decide and write (the
+ * slice and its nodes: src/aggregate/engine/slice-scope.ts) before reading it. Two calls wanting
+ * one node take turns, and the second sees what the first committed (READ COMMITTED); calls on
+ * other slices and nodes run side by side. No retry loop: a transaction function may not be safe
+ * to run twice (it logs, it builds answers), and the conflicting calls are the ones that would
+ * retry most; no deadlock: locks are always taken in one order (store, slice, nodes by id).
+ *
+ * A transaction is whole or absent: the worker refuses to go on with one whose connection was
+ * lost, and checks that COMMIT committed.
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
