@@ -71,7 +71,11 @@ export function createAggregateServer(opts: AggregateServerOptions): Server {
   const clock = opts.clock ?? (() => new Date());
   const nodeChanges =
     opts.nodeChanges ??
-    new NodeChanges({ generationOf: (id) => ctx.engine.nodeGeneration(id), log });
+    new NodeChanges({
+      generationOf: (id) => ctx.engine.nodeGeneration(id),
+      generationsOf: (ids) => ctx.engine.nodeGenerations(ids),
+      log,
+    });
   return createXmlRpcServer({
     key: ctx.identity.key.export({ type: 'pkcs1', format: 'pem' }).toString(),
     cert: ctx.identity.gid.pem,

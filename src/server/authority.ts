@@ -100,6 +100,7 @@ export async function startAuthority(opts: StartOptions): Promise<RunningAuthori
   // Node API long polls: woken by the aggregate's calls and the reaper.
   const nodeChanges = new NodeChanges({
     generationOf: (id) => engine.nodeGeneration(id),
+    generationsOf: (ids) => engine.nodeGenerations(ids),
     log: opts.log,
   });
   const closeAll = async () => {

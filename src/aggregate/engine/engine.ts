@@ -327,6 +327,10 @@ export class AggregateEngine {
   nodeGeneration(nodeId: number): number {
     return this.store.nodeGeneration(nodeId);
   }
+  /** The generations of these nodes, by id (a node not in the inventory is absent). */
+  nodeGenerations(nodeIds: readonly number[]): Map<number, number> {
+    return this.store.nodeGenerations(nodeIds);
+  }
 
   /** The slivers node `nodeId` must run, its leases and generation (see node-slivers.ts). */
   nodeSlivers(nodeId: number, now: Date): NodeSlivers {
