@@ -3,7 +3,7 @@
  * call_id replay, the advertisement cache. The transport calls {@link callAggregate}.
  */
 import { createHash } from 'node:crypto';
-import { BadArgs, GeniFault, ServerError, Unsupported } from '../faults.js';
+import { BadArgs, Busy, GeniFault, ServerError, Unsupported } from '../faults.js';
 import { spkiDer } from '../credentials/keys.js';
 import { checkArguments, type ArgumentShapes } from '../xmlrpc/arguments.js';
 import { PreparedResponse, prepareResponse } from '../xmlrpc/server.js';
@@ -214,6 +214,21 @@ export function isV2Path(path: string): boolean {
   return /^\/v2\/?$/i.test(path) || /\/am\/2\/?$/i.test(path);
 }
 
+/** Forget a call_id marked as running; a store that fails here leaves a mark that expires. */
+function releaseCallId(
+  ctx: AmContext,
+  callKey: string,
+  method: string,
+  callId: string,
+  log: (line: string) => void,
+): void {
+  try {
+    ctx.callIds.release(callKey, method, callId);
+  } catch (e) {
+    log(`aggregate ${logText(method, 80)}: call_id mark not removed: ${(e as Error).message}`);
+  }
+}
+
 /**
  * Run AM method `method` and wrap the result. API errors become `{code, value: '', output}`
  * answers, never faults. `log` receives unexpected errors (internals stay off the wire).
@@ -243,10 +258,22 @@ export function callAggregate(
             .digest('hex')
         : undefined;
     if (callKey && replayed) {
-      const stored = ctx.callIds.get(callKey, `${api}:${method}`, replayed, caller.now);
-      if (stored) return { answer: stored.body, code: stored.code, message: stored.message };
+      const claim = ctx.callIds.claim(callKey, `${api}:${method}`, replayed, caller.now);
+      if (claim === 'running') {
+        throw new Busy(
+          `the first attempt of call_id ${logText(replayed, 80)} is still running at this aggregate; retry it in a moment for its answer`,
+        );
+      }
+      if (claim !== 'run') return { answer: claim.body, code: claim.code, message: claim.message };
     }
-    const value = spec.run(ctx, caller, params, options);
+    let value: ReturnType<typeof spec.run>;
+    try {
+      value = spec.run(ctx, caller, params, options);
+    } catch (e) {
+      // A failure is not kept: the mark goes, and a retry runs the call again.
+      if (callKey && replayed) releaseCallId(ctx, callKey, `${api}:${method}`, replayed, log);
+      throw e;
+    }
     const answer: AmAnswer = {
       answer: value instanceof PreparedResponse ? value : amSuccess(api, value),
       code: 0,

@@ -4,7 +4,13 @@ import { postgresMissing, startPostgres, type TestPostgres } from '../../test/su
 import { tempRoot } from '../../test/support/tmp.js';
 import { AggregateStore } from '../store/aggregate-store.js';
 import { PreparedResponse } from '../xmlrpc/server.js';
-import { CALL_ID_TTL_MS, CallIdCache, REPLAYED_METHODS, type CallIdLimits } from './call-ids.js';
+import {
+  CALL_ID_RUNNING_MS,
+  CALL_ID_TTL_MS,
+  CallIdCache,
+  REPLAYED_METHODS,
+  type CallIdLimits,
+} from './call-ids.js';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
 const later = (ms: number) => new Date(NOW.getTime() + ms);
@@ -108,6 +114,40 @@ describe.each([
     expect(cache.get('a', '3:Renew', 'r', later(CALL_ID_TTL_MS))).toBeDefined();
     expect(cache.get('a', '3:Renew', 'r', later(CALL_ID_TTL_MS + 1))).toBeUndefined();
     expect(cache.heldBytes).toBe(0);
+  });
+
+  it('marks a claimed call_id as running, so that a retry meanwhile never runs it twice', () => {
+    const cache = newCache();
+    const other = newCache(); // another front-end on the same store
+    expect(cache.claim('a', '3:Allocate', 'c1', NOW)).toBe('run');
+    expect(other.claim('a', '3:Allocate', 'c1', later(1000))).toBe('running');
+    expect(other.get('a', '3:Allocate', 'c1', later(1000))).toBeUndefined();
+    cache.put('a', '3:Allocate', 'c1', later(2000), answer(10));
+    const replay = other.claim('a', '3:Allocate', 'c1', later(3000));
+    expect(replay).toMatchObject({ code: 0 });
+    expect((replay as { body: PreparedResponse }).body.body).toEqual(Buffer.alloc(10, 0x61));
+  });
+
+  it('forgets the mark of a call that failed, and of one whose front-end died', () => {
+    const cache = newCache();
+    expect(cache.claim('a', '3:Delete', 'f', NOW)).toBe('run');
+    cache.release('a', '3:Delete', 'f');
+    expect(cache.claim('a', '3:Delete', 'f', later(1))).toBe('run');
+    // Never answered nor released: after CALL_ID_RUNNING_MS, a retry runs it.
+    expect(cache.claim('a', '3:Delete', 'f', later(CALL_ID_RUNNING_MS))).toBe('running');
+    expect(cache.claim('a', '3:Delete', 'f', later(CALL_ID_RUNNING_MS + 2))).toBe('run');
+  });
+
+  it('forgets the mark of an answer too large to keep', () => {
+    const cache = newCache({
+      maxEntries: 10,
+      maxEntriesPerCaller: 10,
+      maxBytesPerCaller: 100,
+      maxBytes: 1000,
+    });
+    expect(cache.claim('a', '3:Allocate', 'big', NOW)).toBe('run');
+    cache.put('a', '3:Allocate', 'big', NOW, answer(101));
+    expect(cache.claim('a', '3:Allocate', 'big', later(1))).toBe('run');
   });
 
   it('replays only the calls that change state', () => {

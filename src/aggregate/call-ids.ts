@@ -15,6 +15,13 @@ import type { AggregateStore } from '../store/aggregate-store.js';
 import { PreparedResponse } from '../xmlrpc/server.js';
 
 export const CALL_ID_TTL_MS = 5 * 60_000;
+/**
+ * How long a call_id stays marked as running: longer than any call runs (their statements are
+ * bounded); a mark older than this is an attempt whose front-end died, and a retry runs.
+ */
+export const CALL_ID_RUNNING_MS = 2 * 60_000;
+/** The code of a call_id marked as running (no answer yet): never a GENI code. */
+const RUNNING = -1;
 
 /** The methods (`<api>:<name>`) for which a replay matters: they change slivers or slices. */
 export const REPLAYED_METHODS: ReadonlySet<string> = new Set([
@@ -84,10 +91,71 @@ export class CallIdCache {
       .digest('base64');
   }
 
+  /**
+   * Before running a call with a call_id: its stored answer (a replay), `running` when a first
+   * attempt of it is still running (on this front-end or another: the retry must not run it a
+   * second time), else `run`, and the call_id is marked as running until `put` keeps the answer
+   * or `release` forgets it. A mark older than CALL_ID_RUNNING_MS is an attempt that died.
+   */
+  claim(
+    caller: string,
+    method: string,
+    callId: string,
+    now: Date,
+  ): StoredAnswer | 'running' | 'run' {
+    const key = CallIdCache.key(caller, method, callId);
+    return this.store.transaction(() => {
+      this.store.lockScope({ callAnswers: true });
+      const row = this.store.callAnswer(key);
+      const age = row ? now.getTime() - row.atMs : Infinity;
+      if (row && row.code !== RUNNING && age <= CALL_ID_TTL_MS) {
+        return {
+          body: new PreparedResponse(row.body),
+          code: row.code,
+          ...(row.message === null ? {} : { message: row.message }),
+        };
+      }
+      if (row && row.code === RUNNING && age >= 0 && age <= CALL_ID_RUNNING_MS) return 'running';
+      this.store.deleteCallAnswersBefore(now.getTime() - CALL_ID_TTL_MS);
+      this.store.deleteCallAnswer(key);
+      this.makeRoom(
+        0,
+        () => this.store.callAnswerUsage(caller),
+        this.limits.maxBytesPerCaller,
+        this.limits.maxEntriesPerCaller,
+        caller,
+      );
+      this.makeRoom(
+        0,
+        () => this.store.callAnswerUsage(),
+        this.limits.maxBytes,
+        this.limits.maxEntries,
+      );
+      this.store.insertCallAnswer({
+        key,
+        caller,
+        atMs: now.getTime(),
+        code: RUNNING,
+        message: null,
+        body: Buffer.alloc(0),
+      });
+      return 'run';
+    }, 'scoped');
+  }
+
+  /** The call claimed did not answer success: forget its mark (a retry runs it again). */
+  release(caller: string, method: string, callId: string): void {
+    const key = CallIdCache.key(caller, method, callId);
+    this.store.transaction(() => {
+      this.store.lockScope({ callAnswers: true });
+      if (this.store.callAnswer(key)?.code === RUNNING) this.store.deleteCallAnswer(key);
+    }, 'scoped');
+  }
+
   get(caller: string, method: string, callId: string, now: Date): StoredAnswer | undefined {
     const key = CallIdCache.key(caller, method, callId);
     const row = this.store.callAnswer(key);
-    if (!row) return undefined;
+    if (!row || row.code === RUNNING) return undefined;
     if (now.getTime() - row.atMs > CALL_ID_TTL_MS) {
       // Its bytes are given back now, not at the next answer kept.
       this.store.deleteCallAnswer(key);
@@ -108,7 +176,11 @@ export class CallIdCache {
    */
   put(caller: string, method: string, callId: string, now: Date, answer: StoredAnswer): void {
     const bytes = answer.body.body.length;
-    if (bytes > this.limits.maxBytesPerCaller) return;
+    if (bytes > this.limits.maxBytesPerCaller) {
+      // Not kept: nor is its mark, or a retry would wait for an answer that never comes.
+      this.release(caller, method, callId);
+      return;
+    }
     const key = CallIdCache.key(caller, method, callId);
     // Scoped to the answers: keeping one waits for other answers being kept, not for Allocates.
     this.store.transaction(() => {

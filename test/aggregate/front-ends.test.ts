@@ -181,6 +181,26 @@ describe.skipIf(skip)('Several front-ends, one PostgreSQL store', () => {
     await deleteAll();
   });
 
+  it('never runs a call_id twice when its retries reach both front-ends at once', async () => {
+    const options = { geni_rspec_version: { type: 'GENI', version: '3' }, call_id: 'retry-2' };
+    const answers = await Promise.all(
+      [a, b, a, b].map((fe) =>
+        am(fe)('Allocate', sliceUrn('s3'), creds.get('s3')!, request(SHARED[2]!), options),
+      ),
+    );
+    const ok = answers.filter((x) => code(x) === 0);
+    expect(ok.length).toBeGreaterThanOrEqual(1);
+    for (const x of ok) expect(x).toEqual(ok[0]); // replays of the one answer
+    // The others were told to wait for the first attempt (BUSY), never run again.
+    for (const x of answers.filter((y) => code(y) !== 0)) {
+      expect(code(x)).toBe(14);
+      expect(x['output']).toMatch(/first attempt of call_id retry-2 is still running/);
+    }
+    const status = await am(b)('Status', [sliceUrn('s3')], creds.get('s3')!, {});
+    expect((status['value'] as XmlRpcStruct)['geni_slivers']).toHaveLength(1);
+    await deleteAll();
+  });
+
   it('shows an inventory change and a new peer at the other front-ends’ next call', async () => {
     const listed = async (fe: ProcessAuthority) =>
       (
