@@ -118,19 +118,7 @@ export class CallIdCache {
       if (row && row.code === RUNNING && age >= 0 && age <= CALL_ID_RUNNING_MS) return 'running';
       this.store.deleteCallAnswersBefore(now.getTime() - CALL_ID_TTL_MS);
       this.store.deleteCallAnswer(key);
-      this.makeRoom(
-        0,
-        () => this.store.callAnswerUsage(caller),
-        this.limits.maxBytesPerCaller,
-        this.limits.maxEntriesPerCaller,
-        caller,
-      );
-      this.makeRoom(
-        0,
-        () => this.store.callAnswerUsage(),
-        this.limits.maxBytes,
-        this.limits.maxEntries,
-      );
+      this.makeRoomFor(caller, 0);
       this.store.insertCallAnswer({
         key,
         caller,
@@ -187,19 +175,7 @@ export class CallIdCache {
       this.store.lockScope({ callAnswers: true });
       this.store.deleteCallAnswersBefore(now.getTime() - CALL_ID_TTL_MS);
       this.store.deleteCallAnswer(key);
-      this.makeRoom(
-        bytes,
-        () => this.store.callAnswerUsage(caller),
-        this.limits.maxBytesPerCaller,
-        this.limits.maxEntriesPerCaller,
-        caller,
-      );
-      this.makeRoom(
-        bytes,
-        () => this.store.callAnswerUsage(),
-        this.limits.maxBytes,
-        this.limits.maxEntries,
-      );
+      this.makeRoomFor(caller, bytes);
       this.store.insertCallAnswer({
         key,
         caller,
@@ -209,6 +185,23 @@ export class CallIdCache {
         body: answer.body.body,
       });
     }, 'scoped');
+  }
+
+  /** Make room for `bytes` more of `caller`'s: its oldest answers go first, then anyone's. */
+  private makeRoomFor(caller: string, bytes: number): void {
+    this.makeRoom(
+      bytes,
+      () => this.store.callAnswerUsage(caller),
+      this.limits.maxBytesPerCaller,
+      this.limits.maxEntriesPerCaller,
+      caller,
+    );
+    this.makeRoom(
+      bytes,
+      () => this.store.callAnswerUsage(),
+      this.limits.maxBytes,
+      this.limits.maxEntries,
+    );
   }
 
   /** Remove the oldest answers (of `caller`, or of all) until `bytes` more fit in the limits. */
