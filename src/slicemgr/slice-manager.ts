@@ -33,6 +33,7 @@ import {
 import { readSliceUrn, readUrns } from '../aggregate/v3/common.js';
 import type { VerifiedCredential } from '../credentials/verify-credential.js';
 import type { RelayCredentials } from './credentials.js';
+import { storageFault } from '../store/storage-fault.js';
 import { mergeRspecs } from './merge.js';
 import { relayAll, relayOne, statsField, type Aggregate, type RelayOutcome } from './relay.js';
 import type { RelayStats } from './relay-stats.js';
@@ -192,6 +193,16 @@ export async function callSliceManager(
   } catch (e) {
     if (e instanceof GeniFault)
       return { answer: amFailure(3, method, e), code: e.geniCode, message: e.message };
+    // The store (the routes to peers, the registry's records) failed: the operator's to fix.
+    const storage = storageFault(e);
+    if (storage) {
+      log(`slicemgr ${logText(method, 80)}: ${logText((e as Error).message, 500)}`);
+      return {
+        answer: amFailure(3, method, storage),
+        code: storage.geniCode,
+        message: storage.message,
+      };
+    }
     log(`slicemgr ${logText(method, 80)}: internal error: ${(e as Error).stack ?? String(e)}`);
     const fault = new ServerError(
       'internal error; the operator can find the details in the slice manager log',

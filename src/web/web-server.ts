@@ -17,6 +17,7 @@ import { consumeLoginToken } from './login-tokens.js';
 import { SESSION_COOKIE, SESSION_TTL_SECONDS, WebSessions, sessionIdFrom } from './sessions.js';
 import { shellPage, type WebPage } from './shell.js';
 import { STATIC_DIR, VENDOR_FILES } from './static-files.js';
+import { storageFault } from '../store/storage-fault.js';
 
 export interface WebServerOptions {
   ctx: WebContext;
@@ -171,8 +172,17 @@ export function createWebServer(opts: WebServerOptions): Server {
 
   app.use('/api', (_req, res) => json(res, 404, { error: 'no such endpoint' }));
   app.use((_req, res) => page(res, 404, 'not-found', 'Not found'));
-  // A bug of ours: the details go to the log, never to the browser.
+  // A bug of ours: the details go to the log, never to the browser. A store that cannot be read
+  // (the database server is down) is said as such: 503, try again later.
   app.use((e: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const storage = storageFault(e);
+    if (storage) {
+      log(
+        `${formatRfc3339(clock())} web ${logText(req.path, 300)}: ${logText((e as Error).message, 500)}`,
+      );
+      if (!res.headersSent) json(res, 503, { error: storage.message });
+      return;
+    }
     log(
       `${formatRfc3339(clock())} web ${logText(req.path, 300)}: internal error: ${logText((e as Error).stack ?? String(e), 2000)}`,
     );

@@ -303,6 +303,15 @@ describe.skipIf(skip)('Several front-ends, one PostgreSQL store', () => {
     expect(code(down)).toBe(9);
     expect(down['output']).toMatch(/database server cannot be reached/);
     expect(down['output']).not.toMatch(/\n\s+at /); // no stack trace
+    // The slice manager says the same (it reads the store too: routes, records).
+    const viaSm = (await client(fe.urls.slicemgr, alice.keyPem, gid)(
+      'Status',
+      [sliceUrn('s2')],
+      creds.get('s2')!,
+      {},
+    )) as XmlRpcStruct;
+    expect(code(viaSm)).toBe(9);
+    expect(viaSm['output']).toMatch(/database server cannot be reached/);
     await pg.start();
     await waitFor(async () => code(await allocate(fe, 's2', SHARED[1]!)) === 0, 15_000);
     const status = await am(fe)('Status', [sliceUrn('s2')], creds.get('s2')!, {});
