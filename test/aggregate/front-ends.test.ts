@@ -312,6 +312,12 @@ describe.skipIf(skip)('Several front-ends, one PostgreSQL store', () => {
     )) as XmlRpcStruct;
     expect(code(viaSm)).toBe(9);
     expect(viaSm['output']).toMatch(/database server cannot be reached/);
+    // The web view: 503, saying why.
+    const page = await fetch(new URL('api/nodes', fe.urls.web));
+    expect(page.status).toBe(503);
+    expect(((await page.json()) as { error: string }).error).toMatch(
+      /database server cannot be reached/,
+    );
     await pg.start();
     await waitFor(async () => code(await allocate(fe, 's2', SHARED[1]!)) === 0, 15_000);
     const status = await am(fe)('Status', [sliceUrn('s2')], creds.get('s2')!, {});

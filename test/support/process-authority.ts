@@ -10,7 +10,7 @@ export interface ProcessAuthority {
   hrn: string;
   dir: string;
   child: ChildProcess;
-  urls: { registry: string; aggregate: string; slicemgr: string };
+  urls: { registry: string; aggregate: string; slicemgr: string; web: string };
   log: string[];
   stop(): Promise<void>;
 }
@@ -63,14 +63,15 @@ export function spawnAuthority(
       const registry = /registry:\s+(https:\/\/\S+)/.exec(out)?.[1];
       const aggregate = /aggregate \(v3\):\s+(https:\/\/\S+)/.exec(out)?.[1];
       const slicemgr = /slice manager:\s+(https:\/\/\S+)/.exec(out)?.[1];
-      if (registry && aggregate && slicemgr) {
+      const web = /web view:\s+(http:\/\/\S+)/.exec(out)?.[1];
+      if (registry && aggregate && slicemgr && web) {
         clearTimeout(timer);
         child.removeAllListeners('exit');
         resolve({
           hrn,
           dir,
           child,
-          urls: { registry, aggregate, slicemgr },
+          urls: { registry, aggregate, slicemgr, web },
           log,
           stop: () =>
             new Promise<void>((done) => {
