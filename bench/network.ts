@@ -17,10 +17,10 @@ import { NodeAgent } from '../src/nodemanager/agent.js';
 import { NodeNetwork } from '../src/nodemanager/network.js';
 import { missingNodeRequirements } from '../src/nodemanager/runtime/runc.js';
 import type { XmlRpcStruct } from '../src/xmlrpc/value.js';
-import { searchableAbove, writeNodeFolder } from '../test/nodemanager/support.js';
+import { searchableAbove } from '../test/nodemanager/support.js';
 import { aliceSession, geniCode, type AliceSession } from '../test/support/authority.js';
-import { NOW } from '../test/support/paths.js';
 import { makeTempDir, removeTempDir } from '../test/support/tmp.js';
+import { writeDemoNodeFolder } from './node-fixture.js';
 import { percentile } from './stats.js';
 
 const HOST = 'node1.inria.fr';
@@ -144,14 +144,7 @@ async function benchTraffic(prefix: string, work: string): Promise<void> {
   const children: ChildProcess[] = [];
   try {
     s = await aliceSession({ slices: ['r1', 'r10', 'r100', 'web'] });
-    await writeNodeFolder(
-      s.dir,
-      s.running.urls.aggregate,
-      'ple.inria.node1\\.inria\\.fr',
-      HOST,
-      nodeDir,
-      new Date(NOW.getTime() - 86_400_000),
-    );
+    await writeDemoNodeFolder(s, nodeDir);
     agent = new NodeAgent({ nodeDir, nodePrefix: prefix, uidBase: 1_900_000_000 });
     // The demo node's own cap (10 Mbit/s) would hold the slivers below their rates: lifted.
     s.running.engine.removeNodeTag(HOST, 'net_max_rate');

@@ -3,6 +3,9 @@
  * on `host`, made through the engine (no HTTPS: the set-up is not what is measured).
  */
 import type { AggregateEngine } from '../src/aggregate/engine/engine.js';
+import { writeNodeFolder } from '../test/nodemanager/support.js';
+import type { AliceSession } from '../test/support/authority.js';
+import { NOW } from '../test/support/paths.js';
 
 export function provisionOnOneNode(
   engine: AggregateEngine,
@@ -19,4 +22,19 @@ export function provisionOnOneNode(
     engine.allocate(slice, { nodes: [{ clientId: 'n', hostname: host }] }, { now, expires, users });
     engine.provision([slice], { now, credentialExpires: expires });
   }
+}
+
+/**
+ * The node folder of the demo inventory's node1.inria.fr (site ple.inria) for an authority
+ * served by `s`, as `sfa node credentials` writes it, valid from a day before the fixed clock.
+ */
+export async function writeDemoNodeFolder(s: AliceSession, nodeDir: string): Promise<void> {
+  await writeNodeFolder(
+    s.dir,
+    s.running.urls.aggregate,
+    'ple.inria.node1\\.inria\\.fr',
+    'node1.inria.fr',
+    nodeDir,
+    new Date(NOW.getTime() - 86_400_000),
+  );
 }

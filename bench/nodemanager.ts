@@ -28,10 +28,9 @@ import { createRecord } from '../src/registry/register.js';
 import { startAuthority } from '../src/server/authority.js';
 import type { XmlRpcStruct } from '../src/xmlrpc/value.js';
 import { aliceSession, geniCode, type AliceSession } from '../test/support/authority.js';
-import { NOW } from '../test/support/paths.js';
 import { makeTempDir, removeTempDir } from '../test/support/tmp.js';
 import { searchableAbove, writeNodeFolder } from '../test/nodemanager/support.js';
-import { provisionOnOneNode } from './node-fixture.js';
+import { provisionOnOneNode, writeDemoNodeFolder } from './node-fixture.js';
 import { percentile } from './stats.js';
 
 const SLIVERS = 500;
@@ -207,14 +206,7 @@ async function benchStart(prefix: string, work: string): Promise<string> {
   let done: Promise<void> | undefined;
   try {
     s = await aliceSession();
-    await writeNodeFolder(
-      s.dir,
-      s.running.urls.aggregate,
-      'ple.inria.node1\\.inria\\.fr',
-      HOST,
-      nodeDir,
-      new Date(NOW.getTime() - 86_400_000),
-    );
+    await writeDemoNodeFolder(s, nodeDir);
     agent = new NodeAgent({ nodeDir, nodePrefix: prefix, uidBase: UID_BASE + 600 * 65536 });
     const session = s;
     const looper = agent;
